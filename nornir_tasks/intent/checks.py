@@ -1,0 +1,425 @@
+"""Semantic checks over the whole intent: rules no single model can see.
+
+Each check returns located :class:`Problem` s; :func:`check_intent` runs them all so an
+engineer sees every mistake at once, not one per run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterator
+
+from nornir_tasks.errors import Problem, key_path
+from nornir_tasks.interfaces import expand_interface_range
+from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, Intent
+from nornir_tasks.intent.model import CircuitType, Overlay, Platform, PortMode, Role, SiteKind
+
+INTERNET = "internet"
+ROLE_PLATFORM = {
+    Role.core: Platform.ios_xe,
+    Role.distribution: Platform.ios_xe,
+    Role.access: Platform.ios_xe,
+    Role.wlc: Platform.c9800,
+    Role.ap: Platform.ap,
+}
+
+
+def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    for check in (_zones, _pools, _policy, _wireless, _port_profiles):
+        problems.extend(check(intent, section_file))
+    problems.extend(_sites(intent))
+    problems.extend(_prefix_overlaps(intent))
+    problems.extend(_devices(intent))
+    return problems
+
+
+def _site_file(slug: str) -> str:
+    return f"group_vars/{SITE_GROUP_PREFIX}{slug}.yml"
+
+
+def _dupes(values: dict[str, object]) -> Iterator[tuple[str, str, object]]:
+    """Yield (first, second, value) for every value used twice, in key order."""
+    seen: dict[object, str] = {}
+    for key in sorted(values):
+        v = values[key]
+        if v in seen:
+            yield seen[v], key, v
+        else:
+            seen[v] = key
+
+
+def _zones(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    f = sf["zones"]
+    for attr in ("id", "vlan", "vrf"):
+        for first, second, v in _dupes({n: getattr(z, attr) for n, z in intent.zones.items()}):
+            yield Problem(f, key_path("zones", second, attr), f"{v} is already used by {first}")
+    capacity = 2 ** (31 - intent.pools.transit.block_length)
+    for name, zone in intent.zones.items():
+        if zone.id >= capacity:
+            yield Problem(f, key_path("zones", name, "id"),
+                          f"{zone.id} does not fit a transit block of "
+                          f"/{intent.pools.transit.block_length} ({capacity} links)")
+        if zone.id >= intent.pools.wan_vlans.block_size:
+            yield Problem(f, key_path("zones", name, "id"),
+                          f"{zone.id} does not fit a WAN VLAN block of "
+                          f"{intent.pools.wan_vlans.block_size}")
+        if zone.vlan >= intent.pools.wan_vlans.first and zone.vlan <= intent.pools.wan_vlans.last:
+            yield Problem(f, key_path("zones", name, "vlan"),
+                          f"{zone.vlan} lies in the WAN VLAN range "
+                          f"{intent.pools.wan_vlans.first}-{intent.pools.wan_vlans.last}")
+
+
+def _pools(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    f = sf["address_pools"]
+    for name in sorted(intent.pools.zones):
+        if name not in intent.zones:
+            yield Problem(f, key_path("address_pools", "zones", name), "no such zone")
+    for name in sorted(intent.zones):
+        if name not in intent.pools.zones:
+            yield Problem(f, key_path("address_pools", "zones"), f"zone {name!r} has no pool")
+    nets = [(str(n), p.pool) for n, p in intent.pools.zones.items()]
+    nets.append(("transit", intent.pools.transit.pool))
+    for i, (a, na) in enumerate(nets):
+        for b, nb in nets[i + 1:]:
+            if na.overlaps(nb):
+                yield Problem(f, key_path("address_pools", "zones", b),
+                              f"pool {nb} overlaps the {a} pool {na}")
+    for name, pool in intent.pools.zones.items():
+        for kind, length in pool.prefix_length.items():
+            if length < pool.pool.prefixlen:
+                yield Problem(f, key_path("address_pools", "zones", name, "prefix_length", kind),
+                              f"/{length} is larger than the pool {pool.pool}")
+    if intent.pools.transit.block_length < intent.pools.transit.pool.prefixlen:
+        yield Problem(f, "address_pools.transit.block_length", "larger than the transit pool")
+
+
+def _policy(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    f = sf["zone_policy"]
+    pol = intent.policy
+    for attr in ("restricted_zone", "management_zone"):
+        if getattr(pol, attr) not in intent.zones:
+            yield Problem(f, key_path("zone_policy", attr), f"no such zone {getattr(pol, attr)!r}")
+    for name in intent.services:
+        if name in intent.zones or name == INTERNET:
+            yield Problem(sf["services"], key_path("services", name),
+                          "service name clashes with a zone or `internet`")
+    for i, rule in enumerate(pol.rules):
+        if rule.from_ not in intent.zones:
+            yield Problem(f, key_path("zone_policy", "rules", i, "from"),
+                          f"no such zone {rule.from_!r}")
+        if rule.to in intent.zones:
+            if rule.ports is None:
+                yield Problem(f, key_path("zone_policy", "rules", i, "ports"),
+                              "required for a rule towards a zone")
+        elif rule.to not in intent.services and rule.to != INTERNET:
+            yield Problem(f, key_path("zone_policy", "rules", i, "to"),
+                          f"{rule.to!r} is neither a zone, a service nor `internet`")
+    for i, flow in enumerate(pol.infrastructure):
+        for z in flow.from_:
+            if z not in intent.zones:
+                yield Problem(f, key_path("zone_policy", "infrastructure", i, "from"),
+                              f"no such zone {z!r}")
+        if flow.to not in intent.services and flow.to not in intent.zones:
+            yield Problem(f, key_path("zone_policy", "infrastructure", i, "to"),
+                          f"{flow.to!r} is neither a zone nor a service")
+
+
+def _wireless(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    f = sf["wireless"]
+    w = intent.wireless
+    if w.ap_zone not in intent.zones:
+        yield Problem(f, "wireless.ap_zone", f"no such zone {w.ap_zone!r}")
+    for attr in ("name", "ssid", "wlan_id"):
+        for first, second, v in _dupes({str(i): getattr(s, attr) for i, s in enumerate(w.ssids)}):
+            yield Problem(f, key_path("wireless", "ssids", int(second), attr),
+                          f"{v!r} is already used by ssids[{first}]")
+    for i, s in enumerate(w.ssids):
+        if s.zone not in intent.zones:
+            yield Problem(f, key_path("wireless", "ssids", i, "zone"), f"no such zone {s.zone!r}")
+        if (s.security.value == "psk") != (s.psk_secret is not None):
+            yield Problem(f, key_path("wireless", "ssids", i, "psk_secret"),
+                          "required with security psk, and only then")
+        if s.aaa_override and s.security.value != "dot1x":
+            yield Problem(f, key_path("wireless", "ssids", i, "aaa_override"),
+                          "AAA override needs 802.1X security")
+        for kind in s.site_kinds:
+            pool = intent.pools.zones.get(s.zone)
+            if pool is not None and kind not in pool.prefix_length:
+                yield Problem(f, key_path("wireless", "ssids", i, "site_kinds"),
+                              f"zone {s.zone!r} does not exist at {kind.value} sites")
+
+
+def _port_profiles(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    f = sf["port_profiles"]
+    for name, p in sorted(intent.port_profiles.items()):
+        refs = [("zone", p.zone), ("voice_zone", p.voice_zone), ("native_zone", p.native_zone)]
+        refs += [(f"trunk_zones[{i}]", z) for i, z in enumerate(p.trunk_zones or [])]
+        for attr, z in refs:
+            if z is not None and z not in intent.zones:
+                yield Problem(f, f"port_profiles.{name}.{attr}", f"no such zone {z!r}")
+        if p.mode is PortMode.access and p.zone is None and not p.shutdown:
+            yield Problem(f, f"port_profiles.{name}.zone", "an access port needs a zone")
+        if p.mode is PortMode.trunk and (p.dot1x or p.mab or p.voice_zone):
+            yield Problem(f, f"port_profiles.{name}.mode",
+                          "802.1X, MAB and voice VLAN need an access port")
+
+
+def _sites(intent: Intent) -> Iterator[Problem]:
+    for first, second, v in _dupes({s: site.index for s, site in intent.sites.items()}):
+        yield Problem(_site_file(second), "site.index", f"{v} is already used by site {first}")
+    for first, second, v in _dupes({s: site.wan_vlan_base for s, site in intent.sites.items()
+                                    if site.wan_vlan_base is not None}):
+        yield Problem(_site_file(second), "site.wan_vlan_base", f"{v} already used by {first}")
+    cores = [s for s, site in intent.sites.items() if site.kind is SiteKind.core]
+    if len(cores) != 1:
+        yield Problem(HOSTS_FILE, "all.children.core_site",
+                      f"exactly one core site is needed, found {len(cores)}")
+    wv = intent.pools.wan_vlans
+    for slug, site in sorted(intent.sites.items()):
+        f = _site_file(slug)
+        expected = sorted(z for z, p in intent.pools.zones.items() if site.kind in p.prefix_length)
+        for z in sorted(set(expected) - set(site.prefixes)):
+            yield Problem(f, "site.prefixes", f"zone {z!r} has no prefix (run `fellesnett site "
+                          "add` to allocate, or remove the site kind from the pool)")
+        for z, net in sorted(site.prefixes.items()):
+            pool = intent.pools.zones.get(z)
+            if pool is None or site.kind not in pool.prefix_length:
+                yield Problem(f, f"site.prefixes.{z}", f"zone {z!r} does not exist at "
+                              f"{site.kind.value} sites")
+                continue
+            if not net.subnet_of(pool.pool):
+                yield Problem(f, f"site.prefixes.{z}", f"{net} is outside the {z} pool {pool.pool}")
+            if net.prefixlen != pool.prefix_length[site.kind]:
+                yield Problem(f, f"site.prefixes.{z}", f"{net} should be "
+                              f"/{pool.prefix_length[site.kind]} at a {site.kind.value} site")
+        if site.kind is SiteKind.core:
+            if site.circuit is not None:
+                yield Problem(f, "site.circuit", "the core site has no WAN circuit")
+        elif site.circuit is None:
+            yield Problem(f, "site.circuit", "required: every site but the core needs a circuit")
+        else:
+            yield from _circuit(intent, slug, f)
+        if site.transit is None:
+            yield Problem(f, "site.transit", "required (allocate with `fellesnett site add`)")
+        else:
+            tp = intent.pools.transit
+            if not site.transit.subnet_of(tp.pool) or site.transit.prefixlen != tp.block_length:
+                yield Problem(f, "site.transit",
+                              f"{site.transit} must be a /{tp.block_length} inside {tp.pool}")
+        if site.wan_vlan_base is None:
+            yield Problem(f, "site.wan_vlan_base", "required (allocate with `fellesnett site add`)")
+        elif (site.wan_vlan_base < wv.first or site.wan_vlan_base + wv.block_size - 1 > wv.last
+              or (site.wan_vlan_base - wv.first) % wv.block_size):
+            yield Problem(f, "site.wan_vlan_base",
+                          f"{site.wan_vlan_base} must start a block of {wv.block_size} "
+                          f"inside {wv.first}-{wv.last}")
+        elif (site.wan_vlan_base + wv.block_size - 1 > 4094 and (
+                site.kind is SiteKind.core or site.circuit is None
+                or site.circuit.overlay is Overlay.vrf_lite)):
+            yield Problem(f, "site.wan_vlan_base",
+                          f"block {site.wan_vlan_base}+{wv.block_size} passes VLAN 4094; only "
+                          "GRE overlay sites can use tunnel numbers above the VLAN range")
+
+
+def _circuit(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
+    site = intent.sites[slug]
+    c = site.circuit
+    assert c is not None
+    if c.type is CircuitType.internet:
+        yield Problem(f, "site.circuit.type",
+                      "zone traffic over an internet circuit needs encryption (IPsec), which "
+                      "the IOS-XE switches this design uses cannot terminate; order an l2 or "
+                      "l3vpn circuit, or put an IPsec router in front and describe it as l3vpn")
+    elif c.type is CircuitType.l3vpn and c.overlay is Overlay.vrf_lite:
+        yield Problem(f, "site.circuit.overlay",
+                      "VRF-lite needs an L2 hand-off with 802.1Q; an l3vpn circuit carries "
+                      "one routing table, so set `overlay: gre` (one GRE tunnel per zone)")
+    if c.overlay is Overlay.gre and (c.underlay_address is None or c.underlay_gateway is None):
+        yield Problem(f, "site.circuit.underlay_address",
+                      "a GRE overlay needs underlay_address and underlay_gateway")
+    if c.overlay is Overlay.gre and c.underlay_address is not None and \
+            c.underlay_gateway is not None and c.underlay_gateway not in c.underlay_address.network:
+        yield Problem(f, "site.circuit.underlay_gateway",
+                      f"{c.underlay_gateway} is not in {c.underlay_address.network}")
+    core = intent.devices.get(c.core)
+    if core is None or core.role is not Role.core:
+        yield Problem(f, "site.circuit.core", f"{c.core!r} is not a core switch in the inventory")
+    else:
+        yield from _port_exists(intent, c.core, c.core_interface, f, "site.circuit.core_interface")
+    hosts = intent.site_devices(slug) if SITE_GROUP_PREFIX + slug in intent.groups else []
+    switches = [h for h in hosts if intent.devices[h].role in (Role.access, Role.distribution)]
+    if switches:
+        gw = intent.gateway_of(slug)
+        yield from _port_exists(intent, gw, c.site_interface, f, "site.circuit.site_interface")
+        for i, pa in enumerate(intent.devices[gw].ports):
+            if c.site_interface in expand_interface_range(pa.range):
+                yield Problem(intent.host_files[gw].get("ports", HOSTS_FILE),
+                              key_path(gw, "ports", i, "range"),
+                              f"{c.site_interface} is the WAN port of site {slug}; "
+                              "remove it from the port map")
+
+
+def _port_exists(intent: Intent, host: str, port: str, f: str, path: str) -> Iterator[Problem]:
+    model = intent.device_models.get(intent.devices[host].model)
+    if model is None:
+        return
+    have = {i for spec in model.interfaces for i in expand_interface_range(spec)}
+    if port not in have:
+        yield Problem(f, path, f"{port} does not exist on {host} ({intent.devices[host].model})")
+
+
+def _prefix_overlaps(intent: Intent) -> Iterator[Problem]:
+    nets: list[tuple[ipaddress.IPv4Network, str, str]] = []
+    for slug, site in intent.sites.items():
+        for z, net in site.prefixes.items():
+            nets.append((net, slug, f"site.prefixes.{z}"))
+        if site.transit is not None:
+            nets.append((site.transit, slug, "site.transit"))
+    nets.sort(key=lambda t: (int(t[0].network_address), -t[0].prefixlen, t[1], t[2]))
+    # sorted by start address, a prefix can only overlap the widest one still open before it
+    widest: tuple[ipaddress.IPv4Network, str, str] | None = None
+    for item in nets:
+        net, slug, path = item
+        if widest is not None and net.overlaps(widest[0]):
+            yield Problem(_site_file(slug), path,
+                          f"{net} overlaps {widest[0]} ({_site_file(widest[1])}: {widest[2]})")
+        if widest is None or int(net.broadcast_address) > int(widest[0].broadcast_address):
+            widest = item
+
+
+def _devices(intent: Intent) -> Iterator[Problem]:
+    mz = intent.policy.management_zone
+    addrs: dict[str, object] = {h: d.ansible_host for h, d in intent.devices.items()
+                                if d.ansible_host is not None}
+    for first, second, v in _dupes(addrs):
+        yield Problem(HOSTS_FILE, f"{second}.ansible_host", f"{v} is already used by {first}")
+    macs: dict[str, object] = {h: d.mac for h, d in intent.devices.items() if d.mac}
+    for first, second, v in _dupes(macs):
+        yield Problem(HOSTS_FILE, f"{second}.mac", f"{v} is already used by {first}")
+    per_site: dict[str, list[str]] = defaultdict(list)
+    for host in sorted(intent.devices):
+        dev = intent.devices[host]
+        files = intent.host_files[host]
+        slug = intent.device_site[host]
+        site = intent.sites.get(slug)
+        per_site[slug].append(host)
+        model = intent.device_models.get(dev.model)
+        if model is None:
+            yield Problem(files.get("model", HOSTS_FILE), f"{host}.model",
+                          f"unknown model {dev.model!r}; add it to device_models")
+            continue
+        if model.platform is not ROLE_PLATFORM[dev.role]:
+            yield Problem(files.get("model", HOSTS_FILE), f"{host}.model",
+                          f"{dev.model} is a {model.platform.value} model, not fit for role "
+                          f"{dev.role.value}")
+        if dev.role is Role.ap:
+            yield from _ap(intent, host)
+            continue
+        if dev.ansible_host is None:
+            yield Problem(HOSTS_FILE, f"{host}.ansible_host", "required (management address)")
+        elif site is not None and mz in site.prefixes:
+            net = site.prefixes[mz]
+            gw = net.network_address + intent.management.mgmt_gateway_host
+            is_gw = site.kind is not SiteKind.core and intent.gateway_of(slug) == host
+            if dev.ansible_host not in net or dev.ansible_host in (
+                    net.network_address, net.broadcast_address):
+                yield Problem(HOSTS_FILE, f"{host}.ansible_host",
+                              f"{dev.ansible_host} is not a host address of the site's "
+                              f"{mz} prefix {net}")
+            elif is_gw and dev.ansible_host != gw:
+                yield Problem(HOSTS_FILE, f"{host}.ansible_host",
+                              f"{host} is the site gateway: its management address is the "
+                              f"{mz} gateway {gw}")
+            elif not is_gw and dev.ansible_host == gw:
+                yield Problem(HOSTS_FILE, f"{host}.ansible_host",
+                              f"{gw} is the {mz} gateway address of the site")
+        yield from _ports(intent, host)
+    for slug, hosts in sorted(per_site.items()):
+        site = intent.sites.get(slug)
+        if site is None:
+            continue
+        roles = [intent.devices[h].role for h in hosts]
+        switches = [r for r in roles if r in (Role.access, Role.distribution, Role.core)]
+        f = _site_file(slug)
+        if not switches:
+            yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug, "a site needs at least one switch")
+        if site.kind is SiteKind.core:
+            if roles.count(Role.core) != 2:
+                yield Problem(f, "site.kind", "the core site needs exactly 2 core switches")
+            if roles.count(Role.wlc) != 1:
+                yield Problem(f, "site.kind", "the core site needs one controller (HA pair)")
+        else:
+            for bad in (Role.core, Role.wlc):
+                if bad in roles:
+                    yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug,
+                                  f"role {bad.value} belongs at the core site only")
+            if len(switches) > 1 and roles.count(Role.distribution) != 1:
+                yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug,
+                              "a site with several switches needs exactly one distribution "
+                              "switch (the site gateway)")
+    for host, dev in sorted(intent.devices.items()):
+        if dev.redundancy_peer is not None:
+            peer = intent.devices.get(dev.redundancy_peer)
+            if peer is None or peer.role is not dev.role or intent.device_site[
+                    dev.redundancy_peer] != intent.device_site[host]:
+                yield Problem(HOSTS_FILE, f"{host}.redundancy_peer",
+                              f"{dev.redundancy_peer!r} is not a {dev.role.value} at the same site")
+        elif dev.role is Role.core:
+            yield Problem(HOSTS_FILE, f"{host}.redundancy_peer", "core switches come in pairs")
+        if dev.role is Role.wlc and dev.standby_address is None:
+            yield Problem(HOSTS_FILE, f"{host}.standby_address",
+                          "the controller is an HA/SSO pair: give the standby chassis address")
+
+
+def _ports(intent: Intent, host: str) -> Iterator[Problem]:
+    dev = intent.devices[host]
+    f = intent.host_files[host].get("ports", HOSTS_FILE)
+    model = intent.device_models[dev.model]
+    have = {i for spec in model.interfaces for i in expand_interface_range(spec)}
+    site = intent.site_of(host)
+    taken: dict[str, int] = {}
+    for i, pa in enumerate(dev.ports):
+        path = key_path(host, "ports", i) if f == HOSTS_FILE else key_path("ports", i)
+        prof = intent.port_profiles.get(pa.profile)
+        if prof is None:
+            yield Problem(f, f"{path}.profile", f"no such port profile {pa.profile!r}")
+        else:
+            # a trunk carries the listed zones where the site has them; access and native
+            # VLANs must exist at the site
+            for z in filter(None, [prof.zone, prof.voice_zone, prof.native_zone]):
+                if z not in site.prefixes and z in intent.zones:
+                    yield Problem(f, f"{path}.profile", f"profile {pa.profile!r} uses zone "
+                                  f"{z!r}, which {site.kind.value} sites do not have")
+        for name in expand_interface_range(pa.range):
+            if name not in have:
+                yield Problem(f, f"{path}.range", f"{name} does not exist on {dev.model}")
+            elif name in taken:
+                yield Problem(f, f"{path}.range", f"{name} is already in ports[{taken[name]}]")
+            else:
+                taken[name] = i
+
+
+def _ap(intent: Intent, host: str) -> Iterator[Problem]:
+    dev = intent.devices[host]
+    if dev.mac is None:
+        yield Problem(HOSTS_FILE, f"{host}.mac", "required: the controller tags APs by MAC")
+    if dev.connected_to is None:
+        yield Problem(HOSTS_FILE, f"{host}.connected_to", "required (switch and port)")
+        return
+    sw = dev.connected_to.switch
+    if sw not in intent.devices or intent.device_site.get(sw) != intent.device_site[host]:
+        yield Problem(HOSTS_FILE, f"{host}.connected_to.switch",
+                      f"{sw!r} is not a switch at the AP's site")
+        return
+    for pa in intent.devices[sw].ports:
+        if dev.connected_to.port in expand_interface_range(pa.range):
+            prof = intent.port_profiles.get(pa.profile)
+            if prof is not None and prof.native_zone != intent.wireless.ap_zone:
+                yield Problem(HOSTS_FILE, f"{host}.connected_to.port",
+                              f"{sw} {dev.connected_to.port} has profile {pa.profile!r}, "
+                              "not an AP port (native VLAN must be the AP zone)")
+            return
+    yield Problem(HOSTS_FILE, f"{host}.connected_to.port",
+                  f"{dev.connected_to.port} is not in {sw}'s port map")

@@ -1,0 +1,359 @@
+"""Read ``inventory/`` (Ansible YAML inventory layout) into a typed :class:`Intent`.
+
+The same files are read by Ansible, so the layout follows its rules:
+
+* ``hosts.yml`` -- site-kind groups (``school``, ``kindergarten``, ...) whose children are
+  one group per site (``site_<slug>``) holding that site's hosts and their facts;
+* ``group_vars/all/*.yml`` -- the estate-wide intent (zones, pools, policy, ...);
+* ``group_vars/site_<slug>.yml`` -- the site's facts and its committed prefixes;
+* ``host_vars/<host>.yml`` -- per-device facts such as port maps.
+
+Role groups (``core``, ``access``, ``ap``, ...) are not written by hand: they follow from
+each host's ``role`` (Ansible gets them from ``inventory/zz_roles.yml``, a ``constructed``
+source with the same rule).
+
+Every problem is collected with its file and key path; nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from nornir_tasks.errors import IntentError, Problem, key_path
+from nornir_tasks.intent.model import (
+    Aaa,
+    AddressPools,
+    Device,
+    DeviceModel,
+    Management,
+    PortProfile,
+    Service,
+    Site,
+    SiteKind,
+    Wireless,
+    Zone,
+    ZonePolicy,
+)
+
+try:  # libyaml is ~10x faster on a county-size inventory
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+SITE_GROUP_PREFIX = "site_"
+HOSTS_FILE = "hosts.yml"
+
+#: Top-level keys of ``group_vars/all`` and the model each one is validated against.
+GLOBAL_SECTIONS: dict[str, Any] = {
+    "zones": dict[str, Zone],
+    "address_pools": AddressPools,
+    "zone_policy": ZonePolicy,
+    "services": dict[str, Service],
+    "management": Management,
+    "aaa": Aaa,
+    "wireless": Wireless,
+    "port_profiles": dict[str, PortProfile],
+    "device_models": dict[str, DeviceModel],
+}
+
+
+def kind_group(kind: SiteKind) -> str:
+    """Inventory group of a site kind; the core *site* group must not clash with the role.
+
+    >>> kind_group(SiteKind.school), kind_group(SiteKind.core)
+    ('school', 'core_site')
+    """
+    return "core_site" if kind is SiteKind.core else kind.value
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The whole validated intent. Read-only; build with :func:`load_intent`."""
+
+    root: Path
+    zones: dict[str, Zone]
+    pools: AddressPools
+    policy: ZonePolicy
+    services: dict[str, Service]
+    management: Management
+    aaa: Aaa
+    wireless: Wireless
+    port_profiles: dict[str, PortProfile]
+    device_models: dict[str, DeviceModel]
+    sites: dict[str, Site]
+    devices: dict[str, Device]
+    device_site: dict[str, str]
+    groups: dict[str, frozenset[str]]
+    #: where each host's keys came from, for located errors after loading
+    host_files: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def site_of(self, host: str) -> Site:
+        return self.sites[self.device_site[host]]
+
+    def site_devices(self, slug: str) -> list[str]:
+        return sorted(self.groups[SITE_GROUP_PREFIX + slug])
+
+    def zones_at(self, site: Site) -> list[str]:
+        """Zones present at a site, in zone-id order (the order configs list them)."""
+        return sorted(site.prefixes, key=lambda z: (self.zones[z].id, z))
+
+    def gateway_of(self, slug: str) -> str:
+        """The site's L3 switch: its core or distribution switch, else its only switch."""
+        switches = [h for h in self.site_devices(slug) if self.devices[h].role.value != "ap"
+                    and self.devices[h].role.value != "wlc"]
+        for role in ("core", "distribution"):
+            hits = [h for h in switches if self.devices[h].role.value == role]
+            if hits:
+                return hits[0]
+        return switches[0]
+
+
+T = TypeVar("T")
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: str, path: str, message: str) -> None:
+        self.problems.append(Problem(file, path, message))
+
+    def validate(
+        self, adapter: Callable[[Any], T], data: Any, file: str, *prefix: object,
+        file_of: Callable[[tuple[Any, ...]], str] | None = None,
+    ) -> T | None:
+        try:
+            return adapter(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                where = file_of(loc) if file_of else file
+                self.add(where, key_path(*prefix, *loc), _message(err))
+            return None
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        return "unknown key (typo?)"
+    if err["type"] == "missing":
+        return "required key is missing"
+    inp = err.get("input")
+    if isinstance(inp, (str, int, float)) and err["type"] not in ("model_type", "dict_type"):
+        return f"{msg} (got {inp!r})"
+    return msg
+
+
+def _read_yaml(path: Path, root: Path, out: _Collector) -> Any:
+    rel = path.relative_to(root).as_posix()
+    try:
+        with path.open("rb") as fh:
+            return yaml.load(fh, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        out.add(rel, where, f"not valid YAML: {problem}")
+    except OSError as exc:
+        out.add(rel, "", f"cannot read: {exc.strerror}")
+    return None
+
+
+def _as_mapping(data: Any, rel: str, path: str, out: _Collector) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        out.add(rel, path, f"must be a mapping, got {type(data).__name__}")
+        return {}
+    return data
+
+
+@dataclass
+class _Tree:
+    hosts: dict[str, dict[str, Any]] = field(default_factory=dict)  # inline host vars
+    groups: dict[str, set[str]] = field(default_factory=dict)  # group -> member hosts
+    parents: dict[str, str] = field(default_factory=dict)  # site group -> kind group
+
+
+def _walk_hosts(data: Any, out: _Collector) -> _Tree:
+    tree = _Tree()
+    top = _as_mapping(data, HOSTS_FILE, "", out)
+    if set(top) != {"all"}:
+        out.add(HOSTS_FILE, "", "must have exactly one top-level key, `all`")
+        return tree
+    allg = _as_mapping(top["all"], HOSTS_FILE, "all", out)
+
+    def visit(name: str, node: Any, path: str, ancestors: tuple[str, ...]) -> set[str]:
+        node = _as_mapping(node, HOSTS_FILE, path, out)
+        members: set[str] = set()
+        for key in node:
+            if key not in ("hosts", "children", "vars"):
+                out.add(HOSTS_FILE, f"{path}.{key}", "unknown key (hosts, children or vars)")
+        if node.get("vars"):
+            out.add(HOSTS_FILE, f"{path}.vars", "put group facts in group_vars/, not inline")
+        hosts = _as_mapping(node.get("hosts"), HOSTS_FILE, f"{path}.hosts", out)
+        for host, hvars in hosts.items():
+            hpath = f"{path}.hosts.{host}"
+            if host in tree.hosts:
+                out.add(HOSTS_FILE, hpath, "host is listed twice")
+                continue
+            tree.hosts[host] = _as_mapping(hvars, HOSTS_FILE, hpath, out)
+            members.add(host)
+            if name.startswith(SITE_GROUP_PREFIX) and ancestors:
+                tree.parents.setdefault(name, ancestors[-1])
+        children = _as_mapping(node.get("children"), HOSTS_FILE, f"{path}.children", out)
+        for child, cnode in children.items():
+            members |= visit(child, cnode, f"{path}.children.{child}", (*ancestors, name))
+            if child.startswith(SITE_GROUP_PREFIX):
+                tree.parents.setdefault(child, name)
+        tree.groups.setdefault(name, set()).update(members)
+        return members
+
+    visit("all", allg, "all", ())
+    return tree
+
+
+def load_intent(root: Path | str) -> Intent:
+    """Load and validate ``root``; raise :class:`IntentError` listing every problem."""
+    root = Path(root)
+    out = _Collector()
+    if not (root / HOSTS_FILE).is_file():
+        raise IntentError([Problem(str(root), "", f"not an inventory: no {HOSTS_FILE}")])
+
+    tree = _walk_hosts(_read_yaml(root / HOSTS_FILE, root, out), out)
+
+    # estate-wide intent -----------------------------------------------------------
+    sections: dict[str, Any] = {}
+    section_file: dict[str, str] = {}
+    all_dir = root / "group_vars" / "all"
+    for path in sorted(all_dir.glob("*.yml")) if all_dir.is_dir() else []:
+        rel = path.relative_to(root).as_posix()
+        for key, value in _as_mapping(_read_yaml(path, root, out), rel, "", out).items():
+            if key.startswith("ansible_"):
+                continue
+            if key not in GLOBAL_SECTIONS:
+                out.add(rel, key, f"unknown section; expected one of {sorted(GLOBAL_SECTIONS)}")
+            elif key in sections:
+                out.add(rel, key, f"already defined in {section_file[key]}")
+            else:
+                sections[key], section_file[key] = value, rel
+    parsed: dict[str, Any] = {}
+    for key, model in GLOBAL_SECTIONS.items():
+        if key not in sections:
+            out.add("group_vars/all", key, "required section is missing")
+            continue
+        adapter = TypeAdapter(model).validate_python
+        parsed[key] = out.validate(adapter, sections[key], section_file[key], key)
+
+    # sites ------------------------------------------------------------------------
+    sites: dict[str, Site] = {}
+    for group in sorted(g for g in tree.groups if g.startswith(SITE_GROUP_PREFIX)):
+        slug = group[len(SITE_GROUP_PREFIX):]
+        rel = f"group_vars/{group}.yml"
+        path = root / rel
+        if not path.is_file():
+            out.add(rel, "", f"missing: every site group in {HOSTS_FILE} needs its site facts")
+            continue
+        data = _as_mapping(_read_yaml(path, root, out), rel, "", out)
+        extra = [k for k in data if k != "site" and not k.startswith("ansible_")]
+        for k in extra:
+            out.add(rel, k, "unknown key; site facts go under `site:`")
+        site = out.validate(Site.model_validate, data.get("site"), rel, "site")
+        if site is None:
+            continue
+        sites[slug] = site
+        parent = tree.parents.get(group)
+        if parent != kind_group(site.kind):
+            out.add(rel, "site.kind",
+                    f"is {site.kind.value!r} but {HOSTS_FILE} lists {group} under {parent!r}; "
+                    f"expected under {kind_group(site.kind)!r}")
+    gv = root / "group_vars"
+    for path in sorted(gv.glob("*.yml")) if gv.is_dir() else []:
+        if path.stem not in tree.groups:
+            out.add(path.relative_to(root).as_posix(), "",
+                    f"no group {path.stem!r} in {HOSTS_FILE} (stale file or typo?)")
+
+    # devices ----------------------------------------------------------------------
+    devices: dict[str, Device] = {}
+    device_site: dict[str, str] = {}
+    host_files: dict[str, dict[str, str]] = {}
+    hv = root / "host_vars"
+    for path in sorted(hv.glob("*.yml")) if hv.is_dir() else []:
+        if path.stem not in tree.hosts:
+            out.add(path.relative_to(root).as_posix(), "",
+                    f"no host {path.stem!r} in {HOSTS_FILE} (stale file or typo?)")
+    for host in sorted(tree.hosts):
+        inline = {k: v for k, v in tree.hosts[host].items() if k != "ansible_user"}
+        files = {k: HOSTS_FILE for k in inline}
+        hrel = f"host_vars/{host}.yml"
+        if (root / hrel).is_file():
+            extra = _as_mapping(_read_yaml(root / hrel, root, out), hrel, "", out)
+            for k, v in extra.items():
+                if k in inline:
+                    out.add(hrel, k, f"also set in {HOSTS_FILE}; set it in one place")
+                inline[k] = v
+                files[k] = hrel
+        host_files[host] = files
+        dev = out.validate(
+            Device.model_validate, inline, HOSTS_FILE, host,
+            file_of=lambda loc, files=files: files.get(str(loc[0]), HOSTS_FILE) if loc
+            else HOSTS_FILE,
+        )
+        site_groups = [g for g in tree.groups if g.startswith(SITE_GROUP_PREFIX)
+                       and host in tree.groups[g]]
+        if len(site_groups) != 1:
+            out.add(HOSTS_FILE, host, f"must be in exactly one site_* group, is in {site_groups}")
+            continue
+        if dev is not None:
+            devices[host] = dev
+            device_site[host] = site_groups[0][len(SITE_GROUP_PREFIX):]
+
+    if out.problems:
+        raise IntentError(out.problems)
+
+    groups = {g: frozenset(m) for g, m in tree.groups.items()}
+    for role_value in sorted({d.role.value for d in devices.values()}):
+        if role_value in groups:
+            raise IntentError([Problem(HOSTS_FILE, role_value,
+                                       "group name is reserved for the role group")])
+        groups[role_value] = frozenset(h for h, d in devices.items() if d.role.value == role_value)
+    for role in ("core", "distribution", "access", "wlc", "ap"):
+        groups.setdefault(role, frozenset())
+    groups["ungrouped"] = frozenset()
+
+    intent = Intent(
+        root=root,
+        zones=parsed["zones"],
+        pools=parsed["address_pools"],
+        policy=parsed["zone_policy"],
+        services=parsed["services"],
+        management=parsed["management"],
+        aaa=parsed["aaa"],
+        wireless=parsed["wireless"],
+        port_profiles=parsed["port_profiles"],
+        device_models=parsed["device_models"],
+        sites=sites,
+        devices=devices,
+        device_site=device_site,
+        groups=groups,
+        host_files=host_files,
+    )
+    # imported here: checks needs Intent, and the cycle is only at call time
+    from nornir_tasks.intent.checks import check_intent
+
+    problems = check_intent(intent, section_file)
+    if problems:
+        raise IntentError(problems)
+    return intent
+
+
+def model_dump_yaml(model: BaseModel) -> str:
+    """YAML of a model as the inventory spells it (aliases, no defaults)."""
+    data = model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

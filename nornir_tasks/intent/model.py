@@ -1,0 +1,359 @@
+"""The typed intent: what engineers write in ``inventory/``.
+
+Every model is frozen and forbids unknown keys, so a typo in the YAML is an
+error that names the key instead of a setting that silently does nothing.
+Semantic rules that need more than one object (unique VLANs, prefixes inside
+pools, references that must exist) live in :mod:`nornir_tasks.intent.checks`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from nornir_tasks.interfaces import expand_interface_range
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Hostname = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=48)]
+VlanId = Annotated[int, Field(ge=2, le=4094)]
+VrfName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]*$", max_length=32)]
+SecretRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+MacAddress = Annotated[str, Field(pattern=r"^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$")]
+PortSpec = Annotated[str, Field(pattern=r"^(tcp|udp)/\d{1,5}(-\d{1,5})?$|^icmp$|^any$")]
+
+
+class SiteKind(StrEnum):
+    school = "school"
+    kindergarten = "kindergarten"
+    education_unit = "education_unit"
+    municipal = "municipal"
+    core = "core"
+
+
+class Role(StrEnum):
+    core = "core"
+    distribution = "distribution"
+    access = "access"
+    wlc = "wlc"
+    ap = "ap"
+
+
+class Platform(StrEnum):
+    ios_xe = "ios_xe"
+    c9800 = "c9800"
+    ap = "ap"
+
+
+class CircuitType(StrEnum):
+    l2 = "l2"
+    l3vpn = "l3vpn"
+    internet = "internet"
+
+
+class Overlay(StrEnum):
+    vrf_lite = "vrf_lite"
+    gre = "gre"
+
+
+# --------------------------------------------------------------------------- zones
+
+
+class Zone(Frozen):
+    """A security zone: its own VLAN and its own VRF on every device."""
+
+    id: Annotated[int, Field(ge=0, le=15)] = Field(
+        description="Fixed small number; selects the zone's transit /31 and WAN VLAN inside a "
+        "site's allocated blocks. Never reuse or change it."
+    )
+    vlan: VlanId
+    vrf: VrfName
+    description: str
+    dhcp: bool = Field(True, description="Clients get addresses by DHCP relay on this zone's SVI.")
+    client_zone: bool = Field(
+        True, description="Users or devices authenticate into it (802.1X/MAB/WLAN)."
+    )
+
+
+class AddressPool(Frozen):
+    pool: ipaddress.IPv4Network
+    prefix_length: dict[SiteKind, Annotated[int, Field(ge=8, le=30)]] = Field(
+        description="Prefix length of this zone at each site kind. A site kind that is not "
+        "listed does not have the zone."
+    )
+
+
+class TransitPool(Frozen):
+    pool: ipaddress.IPv4Network
+    block_length: Annotated[int, Field(ge=16, le=29)] = Field(
+        27, description="Each site gets one block; zone N uses the N-th /31 in it."
+    )
+
+
+class WanVlanPool(Frozen):
+    """WAN VLAN IDs on the core's 802.1Q hand-offs; GRE tunnel numbers for overlay sites.
+
+    Blocks past 4094 are usable only by GRE sites (tunnel numbers have no VLAN limit).
+    """
+
+    first: Annotated[int, Field(ge=2, le=65535)] = 2000
+    last: Annotated[int, Field(ge=2, le=65535)] = 3999
+    block_size: Annotated[int, Field(ge=8, le=64)] = 16
+
+
+class AddressPools(Frozen):
+    zones: dict[Name, AddressPool]
+    transit: TransitPool
+    wan_vlans: WanVlanPool = WanVlanPool()
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class PolicyRule(Frozen):
+    """One allowed flow; anything not listed is denied."""
+
+    from_: Name = Field(alias="from")
+    to: Name = Field(description="A zone, a service, or `internet`.")
+    ports: list[PortSpec] | None = Field(
+        None, description="Defaults to the service's ports; required towards a zone."
+    )
+    description: str = ""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class InfraFlow(Frozen):
+    """An infrastructure flow that must cross zones (CAPWAP, RADIUS, DNS, ...)."""
+
+    name: Name
+    from_: list[Name] = Field(alias="from")
+    to: Name
+    ports: list[PortSpec]
+    description: str = ""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ZonePolicy(Frozen):
+    restricted_zone: Name = Field(
+        description="Least-privileged zone: SSID default VLAN, critical VLAN, unknown MACs."
+    )
+    management_zone: Name = Field(
+        description="Zone of device management; reachable only from management.noc_prefixes."
+    )
+    rules: list[PolicyRule]
+    infrastructure: list[InfraFlow] = []
+
+
+class Service(Frozen):
+    description: str
+    prefixes: list[ipaddress.IPv4Network]
+    ports: list[PortSpec]
+
+
+# --------------------------------------------------------------------------- management
+
+
+class Server(Frozen):
+    name: Name
+    address: ipaddress.IPv4Address
+
+
+class SnmpUser(Frozen):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    auth_secret: SecretRef
+    priv_secret: SecretRef
+
+
+class Management(Frozen):
+    domain_name: str
+    timezone: str = "CET 1 0"
+    summer_time: str = "CEST recurring last Sun Mar 2:00 last Sun Oct 3:00"
+    noc_prefixes: list[ipaddress.IPv4Network]
+    ntp_servers: list[ipaddress.IPv4Address]
+    syslog_servers: list[ipaddress.IPv4Address]
+    snmp_collectors: list[ipaddress.IPv4Address]
+    snmp_users: list[SnmpUser]
+    dns_servers: list[ipaddress.IPv4Address]
+    dhcp_servers: list[ipaddress.IPv4Address]
+    banner: str
+    contact: str
+    mgmt_gateway_host: Annotated[int, Field(ge=1)] = Field(
+        1, description="Host number of the site gateway in each zone prefix (1 = first address)."
+    )
+
+
+class TacacsConfig(Frozen):
+    servers: list[Server]
+    key_secret: SecretRef
+
+
+class RadiusConfig(Frozen):
+    servers: list[Server]
+    key_secret: SecretRef
+    coa: bool = True
+    dead_time_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
+
+
+class LocalUser(Frozen):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    privilege: Annotated[int, Field(ge=0, le=15)] = 15
+    secret: SecretRef
+
+
+class Aaa(Frozen):
+    tacacs: TacacsConfig
+    radius: RadiusConfig
+    local_users: list[LocalUser]
+    enable_secret: SecretRef
+
+
+# --------------------------------------------------------------------------- wireless
+
+
+class WlanSecurity(StrEnum):
+    dot1x = "dot1x"
+    psk = "psk"
+    open = "open"
+
+
+class Ssid(Frozen):
+    name: Name = Field(description="Profile name on the controller.")
+    ssid: Annotated[str, Field(min_length=1, max_length=32)]
+    wlan_id: Annotated[int, Field(ge=1, le=512)]
+    security: WlanSecurity
+    zone: Name = Field(description="Default zone (VLAN) of clients on this SSID.")
+    aaa_override: bool = False
+    psk_secret: SecretRef | None = None
+    site_kinds: list[SiteKind] = Field(description="Broadcast at sites of these kinds.")
+
+
+class Wireless(Frozen):
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "NO"
+    ssids: list[Ssid]
+    ap_zone: Name = Field(description="Zone of AP management (native VLAN of AP trunks).")
+
+
+# --------------------------------------------------------------------------- ports and models
+
+
+class PortMode(StrEnum):
+    access = "access"
+    trunk = "trunk"
+
+
+class PortProfile(Frozen):
+    description: str
+    mode: PortMode
+    dot1x: bool = False
+    mab: bool = False
+    zone: Name | None = Field(None, description="Access VLAN zone (before authorisation).")
+    voice_zone: Name | None = None
+    native_zone: Name | None = None
+    trunk_zones: list[Name] | None = Field(
+        None, description="Zones carried on a trunk; `null` = every zone present at the site."
+    )
+    edge: bool = Field(False, description="End-host port: portfast, BPDU guard, storm control.")
+    trusted: bool = Field(False, description="DHCP snooping / ARP inspection trust.")
+    shutdown: bool = False
+
+
+class DeviceModel(Frozen):
+    platform: Platform
+    interfaces: list[str] = []
+    software: str | None = Field(None, description="Version this model is expected to run.")
+
+    @field_validator("interfaces")
+    @classmethod
+    def _ranges_expand(cls, v: list[str]) -> list[str]:
+        for spec in v:
+            expand_interface_range(spec)
+        return v
+
+
+class PortAssignment(Frozen):
+    range: str = Field(description="Interface or range, e.g. GigabitEthernet1/0/1-24.")
+    profile: Name
+    description: str | None = None
+
+    @field_validator("range")
+    @classmethod
+    def _range_expands(cls, v: str) -> str:
+        expand_interface_range(v)
+        return v
+
+
+# --------------------------------------------------------------------------- sites
+
+
+class Circuit(Frozen):
+    type: CircuitType
+    overlay: Overlay = Overlay.vrf_lite
+    provider: str
+    circuit_id: str
+    bandwidth_mbps: Annotated[int, Field(ge=1)]
+    core: Hostname = Field(description="Core switch the circuit lands on.")
+    core_interface: str = Field(description="Core-side port (802.1Q hand-off or underlay).")
+    site_interface: str = Field(description="Port on the site gateway switch.")
+    underlay_address: ipaddress.IPv4Interface | None = Field(
+        None, description="Site address on the provider network (GRE overlay only)."
+    )
+    underlay_gateway: ipaddress.IPv4Address | None = None
+
+
+class Site(Frozen):
+    name: str
+    kind: SiteKind
+    index: Annotated[int, Field(ge=1, le=4000)]
+    address: str = ""
+    circuit: Circuit | None = Field(None, description="WAN circuit; the core site has none.")
+    prefixes: dict[Name, ipaddress.IPv4Network] = Field(
+        description="Zone prefixes, allocated once by `fellesnett site add`; never recomputed."
+    )
+    transit: ipaddress.IPv4Network | None = Field(
+        None, description="Block of /31 links to the core, one per zone (by zone id)."
+    )
+    wan_vlan_base: Annotated[int, Field(ge=2, le=65535)] | None = Field(
+        None, description="First WAN VLAN/tunnel number of this site; zone N uses base+N."
+    )
+
+
+# --------------------------------------------------------------------------- devices
+
+
+class ApLink(Frozen):
+    switch: Hostname
+    port: str
+
+
+class Device(Frozen):
+    """One inventory host: facts from hosts.yml merged with its host_vars file."""
+
+    role: Role
+    model: str
+    ansible_host: ipaddress.IPv4Address | None = Field(
+        None, description="Management address (in the site's mgmt prefix)."
+    )
+    serial: str | None = None
+    mac: MacAddress | None = Field(None, description="AP Ethernet MAC (controller tags).")
+    connected_to: ApLink | None = None
+    ports: list[PortAssignment] = []
+    redundancy_peer: Hostname | None = Field(None, description="Core HSRP / WLC SSO peer.")
+    standby_address: ipaddress.IPv4Address | None = Field(
+        None, description="WLC pair: address of the standby chassis' RMI."
+    )
+    priority: Annotated[int, Field(ge=1, le=255)] | None = None
+    underlay_address: ipaddress.IPv4Interface | None = Field(
+        None, description="Core only: address on the L3VPN provider port (GRE tunnel source)."
+    )
+    underlay_gateway: ipaddress.IPv4Address | None = None
+    location: str = ""
+
