@@ -53,18 +53,22 @@ class Allocator:
 
     def __init__(self, pools: AddressPools, sites: list[Site]) -> None:
         self.pools = pools
-        self.used: list[Net] = []
+        # used blocks per pool: allocation scans only its own pool's list
+        self.used: dict[Net, list[Net]] = {p.pool: [] for p in pools.zones.values()}
+        self.used.setdefault(pools.transit.pool, [])
         self.vlan_bases: set[int] = set()
         self.indices: set[int] = set()
         for site in sites:
-            self._remember(site.index, list(site.prefixes.values()), site.transit,
+            self._remember(site.index, [*site.prefixes.values(),
+                                        *([site.transit] if site.transit else [])],
                            site.wan_vlan_base)
 
-    def _remember(self, index: int, nets: list[Net], transit: Net | None,
-                  base: int | None) -> None:
+    def _remember(self, index: int, nets: list[Net], base: int | None) -> None:
         self.indices.add(index)
-        for net in [*nets, *([transit] if transit else [])]:
-            insort(self.used, net, key=lambda n: (int(n.network_address), n.prefixlen))
+        for net in nets:
+            for pool, used in self.used.items():
+                if net.overlaps(pool):
+                    insort(used, net, key=lambda n: (int(n.network_address), n.prefixlen))
         if base is not None:
             self.vlan_bases.add(base)
 
@@ -73,15 +77,15 @@ class Allocator:
         prefixes = {}
         for zone, pool in sorted(self.pools.zones.items()):
             if kind in pool.prefix_length:
-                prefixes[zone] = first_free(pool.pool, pool.prefix_length[kind], self.used)
-                insort(self.used, prefixes[zone],
-                       key=lambda n: (int(n.network_address), n.prefixlen))
+                prefixes[zone] = first_free(pool.pool, pool.prefix_length[kind],
+                                            self.used[pool.pool])
+                self._remember(index, [prefixes[zone]], None)
         tp = self.pools.transit
-        transit = first_free(tp.pool, tp.block_length, self.used)
+        transit = first_free(tp.pool, tp.block_length, self.used[tp.pool])
         wv = self.pools.wan_vlans
         base = next((b for b in range(wv.first, wv.last - wv.block_size + 2, wv.block_size)
                      if b not in self.vlan_bases), None)
         if base is None:
             raise ValueError(f"no free WAN VLAN block left in {wv.first}-{wv.last}")
-        self._remember(index, [], transit, base)
+        self._remember(index, [transit], base)
         return Allocation(index, prefixes, transit, base)

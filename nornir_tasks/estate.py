@@ -9,6 +9,7 @@ Addresses come from :class:`nornir_tasks.allocate.Allocator`, the same code path
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import unicodedata
@@ -132,8 +133,10 @@ def _device_count(s: SiteSpec) -> int:
     return switches + s.aps
 
 
-def _mac(host: str) -> str:
-    h = hashlib.sha256(host.encode()).hexdigest()
+def _mac(host: str, salt: int = 0) -> str:
+    """Plausible Cisco AP MAC derived from the host name (stable across regenerations);
+    a caller that finds it taken retries with the next ``salt``."""
+    h = hashlib.sha256(f"{host}#{salt}".encode() if salt else host.encode()).hexdigest()
     return f"f4db.e6{h[0:2]}.{h[2:6]}"
 
 
@@ -146,11 +149,15 @@ class _Writer:
         self.root = root
         self.alloc = Allocator(pools, [])
         self.groups: dict[str, dict[str, dict[str, Any]]] = {}
+        self.macs: set[str] = set()
         self.mgmt_zone = "mgmt"
 
     def site(self, spec: SiteSpec) -> None:
         slug = slugify(spec.name)
         a = self.alloc.allocate(spec.kind)
+        if a.wan_vlan_base + self.alloc.pools.wan_vlans.block_size - 1 > 4094:
+            # one core has 4094 VLANs: past that, a county-size estate rides GRE tunnels
+            spec = dataclasses.replace(spec, district=True)
         hp = _host_prefix(slug)
         hosts: dict[str, dict[str, Any]] = {}
         mgmt = a.prefixes[self.mgmt_zone]
@@ -183,10 +190,10 @@ class _Writer:
                            "redundancy_peer": peer,
                            "underlay_address": f"172.20.0.{2 + 4 * n}/30",
                            "underlay_gateway": f"172.20.0.{1 + 4 * n}"}
-            ports = [{"range": "TwentyFiveGigE1/0/1-2", "profile": "uplink",
+            ports = [{"range": "TwentyFiveGigE1/0/1-2", "profile": "core_link",
                       "description": f"Kjernelink til {peer}"},
                      {"range": "TwentyFiveGigE1/0/3", "profile": "wlc",
-                      "description": "Trådløskontroller radhuset-wlc01"}]
+                      "description": "WLC radhuset-wlc01"}]
             for i in range(spec.access):
                 if i % 2 == n:
                     ports.append({"range": f"TwentyFiveGigE1/0/{5 + i}", "profile": "downlink",
@@ -258,8 +265,13 @@ class _Writer:
              hosts: dict[str, dict[str, Any]], start: int = 0) -> None:
         for j, port in enumerate(ports):
             name = f"{hp}-ap{start + j + 1:02d}"
+            salt = 0
+            while _mac(name, salt) in self.macs:
+                salt += 1
+            self.macs.add(_mac(name, salt))
             hosts[name] = {"role": "ap", "model": "C9130AXI-E" if j % 3 == 0 else "C9120AXI-E",
-                           "mac": _mac(name), "connected_to": {"switch": switch, "port": port}}
+                           "mac": _mac(name, salt),
+                           "connected_to": {"switch": switch, "port": port}}
 
     def _dump(self, path: Path, data: Any, header: str = "") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

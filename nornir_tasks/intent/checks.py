@@ -151,8 +151,14 @@ def _wireless(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
                               f"zone {s.zone!r} does not exist at {kind.value} sites")
 
 
+UNUSED_PROFILE = "unused"
+
+
 def _port_profiles(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
     f = sf["port_profiles"]
+    if UNUSED_PROFILE not in intent.port_profiles:
+        yield Problem(f, "port_profiles", f"profile {UNUSED_PROFILE!r} is required: it "
+                      "configures every port that the port map does not list")
     for name, p in sorted(intent.port_profiles.items()):
         refs = [("zone", p.zone), ("voice_zone", p.voice_zone), ("native_zone", p.native_zone)]
         refs += [(f"trunk_zones[{i}]", z) for i, z in enumerate(p.trunk_zones or [])]

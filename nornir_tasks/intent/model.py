@@ -263,6 +263,9 @@ class PortProfile(Frozen):
     )
     edge: bool = Field(False, description="End-host port: portfast, BPDU guard, storm control.")
     trusted: bool = Field(False, description="DHCP snooping / ARP inspection trust.")
+    transit: bool = Field(
+        False, description="Core pair interconnect: also carries the per-zone transit VLANs."
+    )
     shutdown: bool = False
 
 

@@ -1,0 +1,114 @@
+"""Benchmark ``fellesnett build``: whole-process wall time and peak memory by estate size.
+
+    python bench/build_bench.py [--sizes 100 1000 10000] [--repeat 3] [--markdown]
+
+Generates synthetic county-scale estates (``nornir_tasks.estate --devices N``) under
+``bench/out/``, then runs the real command line in a fresh process per run and reads the
+child's own peak RSS from ``wait4``. Reports the best of ``--repeat`` runs, and the
+marginal time per device between consecutive sizes (the slope, which excludes start-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+def run_once(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    out, err = proc.communicate()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err.decode()}")
+    return wall, usage.ru_maxrss
+
+
+def estate(size: int) -> tuple[Path, int, int]:
+    path = OUT / f"estate-{size}"
+    if not (path / "hosts.yml").exists():
+        subprocess.run([sys.executable, "-m", "nornir_tasks.estate", str(path),
+                        "--devices", str(size)], cwd=ROOT, check=True)
+    sys.path.insert(0, str(ROOT))
+    from nornir_tasks.build import config_hosts
+    from nornir_tasks.intent.loader import load_intent
+
+    intent = load_intent(path)
+    return path, len(intent.devices), len(config_hosts(intent, None))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GiB RAM, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--reference", action="store_true", default=True,
+                    help="also time the committed reference inventory")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    fellesnett = str(Path(sys.executable).parent / "fellesnett")
+    rows = []
+    targets: list[tuple[str, Path, int, int]] = []
+    if args.reference:
+        from nornir_tasks.build import config_hosts
+        from nornir_tasks.intent.loader import load_intent
+
+        ref = load_intent(ROOT / "inventory")
+        targets.append(("reference", ROOT / "inventory", len(ref.devices),
+                        len(config_hosts(ref, None))))
+    for size in args.sizes:
+        path, hosts, configs = estate(size)
+        targets.append((f"synthetic-{size}", path, hosts, configs))
+    for name, path, hosts, configs in targets:
+        best = None
+        for _ in range(args.repeat):
+            wall, rss = run_once([fellesnett, "build", "--inventory", str(path), "--out",
+                                  str(OUT / f"build-{name}"), "--json"])
+            if best is None or wall < best[0]:
+                best = (wall, rss)
+        assert best is not None
+        rows.append({"estate": name, "hosts": hosts, "configs": configs,
+                     "wall_s": round(best[0], 2), "peak_rss_mib": round(best[1] / 1024, 1)})
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    synth = [r for r in rows if r["estate"].startswith("synthetic")]
+    for a, b in zip(synth, synth[1:], strict=False):
+        slope = (b["wall_s"] - a["wall_s"]) / (b["hosts"] - a["hosts"]) * 1000
+        b["marginal_ms_per_host"] = round(slope, 3)
+    print(f"## fellesnett build — {date.today().isoformat()}\n")
+    print(f"Machine: {machine()}. Best of {args.repeat} runs, whole process "
+          "(`fellesnett build --json`), peak RSS of the process.\n")
+    print("| estate | hosts | configs | wall time (s) | peak RSS (MiB) | marginal ms/host |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['estate']} | {r['hosts']} | {r['configs']} | {r['wall_s']} | "
+              f"{r['peak_rss_mib']} | {r.get('marginal_ms_per_host', '')} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

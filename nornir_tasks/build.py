@@ -1,0 +1,229 @@
+"""``fellesnett build``: validate -> design -> render -> write the handover output atomically.
+
+Output layout (default ``build/``)::
+
+    configs/<site>/<host>.cfg    every switch and the controller pair
+    docs/...                     IP plan, zones and matrix, SSIDs, one sheet per site
+    MANIFEST.sha256              sha256 of every file above, sorted by path
+    handover.tar.gz              all of the above under handover/, byte-reproducible
+
+The new tree is written beside the old one and swapped in only when complete, so an
+invalid intent or a crash mid-way leaves the previous output untouched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nornir_tasks.design import design_device
+from nornir_tasks.intent.loader import Intent, load_intent
+from nornir_tasks.intent.model import Role
+from nornir_tasks.limit import select_hosts
+from nornir_tasks.render import TEMPLATES, render_config
+
+CONFIG_ROLES = (Role.core, Role.distribution, Role.access, Role.wlc)
+TAR_ROOT = "handover"
+MANIFEST = "MANIFEST.sha256"
+TARBALL = "handover.tar.gz"
+#: below this many devices a process pool costs more than it saves
+PARALLEL_THRESHOLD = 400
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    configs: dict[str, str] = field(default_factory=dict)  # host -> relative path
+    docs: list[str] = field(default_factory=list)
+    tarball_sha256: str = ""
+    seconds: float = 0.0
+    lines: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "out": str(self.out),
+            "devices": len(self.configs),
+            "config_lines": self.lines,
+            "docs": len(self.docs),
+            "handover": str(self.out / TARBALL),
+            "handover_sha256": self.tarball_sha256,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def config_hosts(intent: Intent, limit: str | None) -> list[str]:
+    """Hosts that get a config file, after ``--limit``."""
+    selected = select_hosts(limit, intent.groups)
+    return sorted(h for h in selected if intent.devices[h].role in CONFIG_ROLES)
+
+
+def config_path(intent: Intent, host: str) -> str:
+    return f"configs/{intent.device_site[host]}/{host}.cfg"
+
+
+def render_host(intent: Intent, host: str, templates: Path = TEMPLATES) -> str:
+    cfg = design_device(intent, host)
+    return render_config(cfg.platform, cfg, templates)
+
+
+# A forked worker inherits the parent's intent: pickling it per task would cost more than
+# rendering. Set just before the pool forks.
+_WORKER_INTENT: Intent | None = None
+
+
+def _render_chunk(hosts: list[str]) -> list[tuple[str, str]]:
+    assert _WORKER_INTENT is not None
+    return [(h, render_host(_WORKER_INTENT, h)) for h in hosts]
+
+
+def render_all(intent: Intent, hosts: list[str], workers: int | None = None,
+               progress: Callable[[int], None] | None = None) -> dict[str, str]:
+    """Render every host; in forked worker processes when the estate is large."""
+    global _WORKER_INTENT
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    out: dict[str, str] = {}
+    if workers <= 1 or len(hosts) < PARALLEL_THRESHOLD or os.name != "posix":
+        for h in hosts:
+            out[h] = render_host(intent, h)
+            if progress:
+                progress(1)
+        return out
+    import multiprocessing
+
+    chunks = [hosts[i:i + 64] for i in range(0, len(hosts), 64)]
+    _WORKER_INTENT = intent
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for done in pool.map(_render_chunk, chunks):
+                for h, text in done:
+                    out[h] = text
+                if progress:
+                    progress(len(done))
+    finally:
+        _WORKER_INTENT = None
+    return out
+
+
+def manifest_text(files: dict[str, bytes]) -> str:
+    """sha256sum-compatible manifest (``sha256sum -c`` checks it), sorted by path.
+
+    >>> manifest_text({"b.txt": b"", "a.txt": b"x"}).splitlines()[0][:16]
+    '2d711642b726b044'
+    """
+    return "".join(f"{hashlib.sha256(data).hexdigest()}  {path}\n"
+                   for path, data in sorted(files.items()))
+
+
+def deterministic_tarball(files: dict[str, bytes]) -> bytes:
+    """A .tar.gz whose bytes depend only on the file names and contents."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        dirs = sorted({str(Path(p).parent) for p in files} - {"."})
+        all_dirs = sorted({d for p in dirs for d in _parents(p)})
+        for d in [TAR_ROOT, *(f"{TAR_ROOT}/{d}" for d in all_dirs)]:
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            _normalise(info)
+            tar.addfile(info)
+        for path in sorted(files):
+            data = files[path]
+            info = tarfile.TarInfo(f"{TAR_ROOT}/{path}")
+            info.size = len(data)
+            info.mode = 0o644
+            _normalise(info)
+            tar.addfile(info, io.BytesIO(data))
+    gz = io.BytesIO()
+    # mtime=0 and no file name in the gzip header: same bytes on every machine
+    with gzip.GzipFile(filename="", mode="wb", fileobj=gz, mtime=0, compresslevel=6) as fh:
+        fh.write(raw.getvalue())
+    return gz.getvalue()
+
+
+def _parents(p: str) -> Iterable[str]:
+    parts = Path(p).parts
+    for i in range(1, len(parts) + 1):
+        yield "/".join(parts[:i])
+
+
+def _normalise(info: tarfile.TarInfo) -> None:
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+
+
+def write_tree_atomically(out: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` as the new content of ``out``; the old tree survives any failure."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        for rel, data in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, old / "tree")
+        os.rename(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def build(inventory: Path, out: Path, limit: str | None = None, workers: int | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
+    """The main job. Raises IntentError / UsageError before anything is written."""
+    from nornir_tasks.docs import build_docs
+    from nornir_tasks.errors import UsageError
+
+    start = time.perf_counter()
+    intent = load_intent(inventory)
+    hosts = config_hosts(intent, limit)
+    if not hosts:
+        raise UsageError(f"--limit {limit!r} selects no device that has a config")
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("render", done, len(hosts))
+
+    texts = render_all(intent, hosts, workers, step)
+    result = BuildResult(out=out)
+    files: dict[str, bytes] = {}
+    for host in hosts:
+        rel = config_path(intent, host)
+        files[rel] = texts[host].encode()
+        result.configs[host] = rel
+        result.lines += texts[host].count("\n")
+    selected = set(hosts) if limit else None
+    for rel, text in sorted(build_docs(intent, selected).items()):
+        files[f"docs/{rel}"] = text.encode()
+        result.docs.append(f"docs/{rel}")
+    files[MANIFEST] = manifest_text(files).encode()
+    tarball = deterministic_tarball(files)
+    result.tarball_sha256 = hashlib.sha256(tarball).hexdigest()
+    files[TARBALL] = tarball
+    if progress:
+        progress("write", 0, 1)
+    write_tree_atomically(out, files)
+    result.seconds = time.perf_counter() - start
+    return result

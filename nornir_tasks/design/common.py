@@ -1,0 +1,126 @@
+"""Design pieces shared by every IOS-XE based device (switches and the 9800 pair)."""
+
+from __future__ import annotations
+
+import unicodedata
+from ipaddress import IPv4Network
+
+from nornir_tasks.design.structured import (
+    Aaa,
+    Acl,
+    AclEntry,
+    LocalUser,
+    Management,
+    Server,
+    Snmp,
+    secret_placeholder,
+)
+from nornir_tasks.intent.loader import Intent
+
+TACACS_GROUP = "TACACS-GROUP"
+RADIUS_GROUP = "RADIUS-GROUP"
+VTY_ACL = "MGMT-ACCESS"
+SNMP_ACL = "SNMP-ACCESS"
+SNMP_GROUP = "NOC-RO"
+SNMP_VIEW = "NOC-VIEW"
+
+
+def mgmt_vrf(intent: Intent) -> str:
+    return intent.zones[intent.policy.management_zone].vrf
+
+
+def mgmt_svi(intent: Intent) -> str:
+    return f"Vlan{intent.zones[intent.policy.management_zone].vlan}"
+
+
+def build_management(intent: Intent, host: str) -> Management:
+    """Management plane: AAA, NTP, syslog, SNMPv3, DNS, banner, vty access."""
+    m = intent.management
+    a = intent.aaa
+    site = intent.site_of(host)
+    dev = intent.devices[host]
+    source = mgmt_svi(intent)
+    vrf = mgmt_vrf(intent)
+    aaa = Aaa(
+        tacacs_group=TACACS_GROUP,
+        radius_group=RADIUS_GROUP,
+        tacacs_servers=[Server(s.name, s.address) for s in a.tacacs.servers],
+        radius_servers=[Server(s.name, s.address) for s in a.radius.servers],
+        tacacs_key=secret_placeholder(a.tacacs.key_secret),
+        radius_key=secret_placeholder(a.radius.key_secret),
+        local_users=sorted(
+            (LocalUser(u.name, u.privilege, secret_placeholder(u.secret)) for u in a.local_users),
+            key=lambda u: u.name,
+        ),
+        enable_secret=secret_placeholder(a.enable_secret),
+        coa=a.radius.coa,
+        dead_time_minutes=a.radius.dead_time_minutes,
+        source_interface=source,
+        vrf=vrf,
+    )
+    snmp = Snmp(
+        group=SNMP_GROUP,
+        view=SNMP_VIEW,
+        acl=SNMP_ACL,
+        users=sorted(u.name for u in m.snmp_users),
+        collectors=sorted(m.snmp_collectors),
+        contact=m.contact,
+        location=ascii_text(dev.location or site.name),
+    )
+    return Management(
+        hostname=host,
+        domain_name=m.domain_name,
+        vrf=vrf,
+        source_interface=source,
+        timezone=m.timezone,
+        summer_time=m.summer_time,
+        banner=m.banner,
+        dns_servers=list(m.dns_servers),
+        ntp_servers=list(m.ntp_servers),
+        syslog_servers=list(m.syslog_servers),
+        snmp=snmp,
+        aaa=aaa,
+        vty_acl=VTY_ACL,
+    )
+
+
+def management_acls(intent: Intent) -> list[Acl]:
+    """Standard ACLs guarding vty and SNMP: only the NOC (and SNMP collectors)."""
+    noc = sorted(intent.management.noc_prefixes)
+    vty = [AclEntry(seq=10 * (i + 1), action="permit", source=p) for i, p in enumerate(noc)]
+    vty.append(AclEntry(seq=10 * (len(noc) + 1), action="deny"))
+    snmp_src = sorted({*(f"{c}/32" for c in intent.management.snmp_collectors)})
+    snmp = [AclEntry(seq=10 * (i + 1), action="permit", source=IPv4Network(p))
+            for i, p in enumerate(snmp_src)]
+    snmp.append(AclEntry(seq=10 * (len(snmp_src) + 1), action="deny"))
+    return sorted([Acl(SNMP_ACL, "standard", snmp), Acl(VTY_ACL, "standard", vty)],
+                  key=lambda a: a.name)
+
+
+def ascii_text(text: str) -> str:
+    """Transliterate for device CLI, which is not safe for non-ASCII bytes.
+
+    >>> ascii_text("Øvre Alta skole - trådløs")
+    'Ovre Alta skole - tradlos'
+    """
+    for a, b in (("Æ", "AE"), ("æ", "ae"), ("Ø", "O"), ("ø", "o"), ("Å", "AA"), ("å", "a")):
+        text = text.replace(a, b)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def vlan_list(ids: list[int]) -> str:
+    """IOS allowed-VLAN list, ranges compressed the way IOS prints them.
+
+    >>> vlan_list([150, 100, 110, 111, 112, 120])
+    '100,110-112,120,150'
+    """
+    out: list[str] = []
+    ids = sorted(set(ids))
+    i = 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
+        i = j + 1
+    return ",".join(out)

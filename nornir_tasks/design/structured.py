@@ -1,0 +1,253 @@
+"""Structured config: the vendor-neutral contract between design and render.
+
+The design step fills these from the intent; templates only print them. Nothing here
+holds CLI text, and templates never compute addresses. Secrets appear only as
+placeholder tokens (see :func:`secret_placeholder`), resolved at deploy time.
+
+Plain frozen dataclasses with slots: a county-size build creates millions of them, and
+they stay typed for mypy. Every list is sorted by the design step in the order the
+device prints it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+IPv4Address = ipaddress.IPv4Address
+IPv4Interface = ipaddress.IPv4Interface
+IPv4Network = ipaddress.IPv4Network
+
+_dc = dataclass(frozen=True, slots=True)
+
+
+def secret_placeholder(name: str) -> str:
+    """The token that stands for a secret in intended configs and handover files.
+
+    >>> secret_placeholder("radius_key")
+    '<<secret:radius_key>>'
+    """
+    return f"<<secret:{name}>>"
+
+
+# ---------------------------------------------------------------------- shared
+
+
+@_dc
+class Server:
+    name: str
+    address: IPv4Address
+
+
+@_dc
+class LocalUser:
+    name: str
+    privilege: int
+    secret: str  # placeholder
+
+
+@_dc
+class Aaa:
+    tacacs_group: str
+    radius_group: str
+    tacacs_servers: list[Server]
+    radius_servers: list[Server]
+    tacacs_key: str  # placeholder
+    radius_key: str  # placeholder
+    local_users: list[LocalUser]
+    enable_secret: str  # placeholder
+    coa: bool
+    dead_time_minutes: int
+    source_interface: str  # e.g. Vlan100
+    vrf: str  # management VRF
+
+
+@_dc
+class Snmp:
+    group: str
+    view: str
+    acl: str
+    users: list[str]  # user names only: IOS never prints `snmp-server user`
+    collectors: list[IPv4Address]
+    contact: str
+    location: str
+
+
+@_dc
+class Management:
+    """Management plane shared by every IOS-XE based device (switches and the WLC)."""
+
+    hostname: str
+    domain_name: str
+    vrf: str
+    source_interface: str
+    timezone: str
+    summer_time: str
+    banner: str
+    dns_servers: list[IPv4Address]
+    ntp_servers: list[IPv4Address]
+    syslog_servers: list[IPv4Address]
+    snmp: Snmp
+    aaa: Aaa
+    vty_acl: str
+
+
+@_dc
+class AclEntry:
+    seq: int
+    action: str  # permit | deny
+    # vendor-neutral match; templates print it in the device's form
+    protocol: str | None = None  # None for standard ACLs
+    source: IPv4Network | None = None  # None = any
+    destination: IPv4Network | None = None
+    dst_ports: str | None = None  # e.g. "443" or "10000-20000"
+    established: bool = False
+    remark: str | None = None
+
+
+@_dc
+class Acl:
+    name: str
+    kind: str  # standard | extended
+    entries: list[AclEntry]
+
+
+@_dc
+class Vrf:
+    name: str
+    description: str
+
+
+@_dc
+class Vlan:
+    id: int
+    name: str
+
+
+# ---------------------------------------------------------------------- switches
+
+
+@_dc
+class Hsrp:
+    group: int
+    virtual_ip: IPv4Address
+    priority: int
+    preempt: bool = True
+
+
+@_dc
+class Svi:
+    """A routed VLAN interface: site zone gateway, management address or transit link."""
+
+    vlan: int
+    description: str
+    vrf: str
+    address: IPv4Interface
+    helpers: list[IPv4Address] = field(default_factory=list)
+    hsrp: Hsrp | None = None
+
+
+@_dc
+class Tunnel:
+    """One GRE tunnel per zone over a provider L3VPN (no 802.1Q hand-off)."""
+
+    number: int
+    description: str
+    vrf: str
+    address: IPv4Interface
+    source: str
+    destination: IPv4Address
+    key: int
+
+
+@_dc
+class RoutedPort:
+    """A no-switchport interface in the global table (GRE underlay)."""
+
+    name: str
+    description: str
+    address: IPv4Interface
+
+
+@_dc
+class StaticRoute:
+    vrf: str | None
+    prefix: IPv4Network
+    next_hop: IPv4Address
+    name: str
+
+
+@_dc
+class Port:
+    """A switchport, with its edge security, derived from a port profile."""
+
+    name: str
+    description: str
+    profile: str
+    mode: str  # access | trunk
+    access_vlan: int | None = None
+    voice_vlan: int | None = None
+    native_vlan: int | None = None
+    allowed_vlans: str | None = None  # IOS list syntax, e.g. "100,110,120"
+    shutdown: bool = False
+    edge: bool = False  # portfast + bpduguard + storm control + RA guard
+    trusted: bool = False  # DHCP snooping / DAI trust
+    dot1x: bool = False
+    mab: bool = False
+    host_mode: str | None = None  # multi-auth | multi-domain | single-host
+    ra_guard: bool = False
+
+
+@_dc
+class Dot1x:
+    """Global IBNS 2.0 settings (per-port settings live on :class:`Port`)."""
+
+    policy: str
+    critical_vlan: int
+    radius_group: str
+    radius_servers: list[Server]
+    dead_criteria_time: int
+    dead_criteria_tries: int
+    tester_username: str
+
+
+@_dc
+class SwitchConfig:
+    hostname: str
+    site: str
+    role: str
+    model: str
+    software: str | None
+    management: Management
+    vrfs: list[Vrf]
+    vlans: list[Vlan]
+    svis: list[Svi]
+    tunnels: list[Tunnel]
+    routed_ports: list[RoutedPort]
+    ports: list[Port]
+    routes: list[StaticRoute]
+    acls: list[Acl]
+    dot1x: Dot1x | None
+    snooping_vlans: list[int]  # DHCP snooping and ARP inspection
+    ra_guard_policy: str | None
+    spanning_tree_priority: int | None = None
+    platform: str = "ios_xe"
+
+
+def to_data(obj: Any) -> Any:
+    """Structured config as JSON-ready data (addresses as strings), for ``--json`` dumps.
+
+    >>> to_data(Vlan(110, "PUPILS"))
+    {'id': 110, 'name': 'PUPILS'}
+    """
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_data(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_data(v) for v in obj]
+    if isinstance(obj, (IPv4Address, IPv4Interface, IPv4Network)):
+        return str(obj)
+    return obj

@@ -1,0 +1,325 @@
+"""Design step for IOS-XE switches: intent -> :class:`SwitchConfig` (no CLI text).
+
+Roles by function:
+
+* the **site gateway** (the distribution switch, or a site's only switch) owns the zone
+  SVIs, one VRF per zone, the WAN hand-off and a default route per VRF to the core;
+* **L2 access switches** carry the site's zone VLANs and have only a management SVI;
+* the **core pair** terminates every site's per-zone transit (VLAN or GRE tunnel),
+  routes each site's prefixes back to it, and gateways the town hall's own zones (HSRP).
+
+Sites never route between VRFs: every zone's traffic leaves a site in its own VRF.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from nornir_tasks.design.common import (
+    RADIUS_GROUP,
+    ascii_text,
+    build_management,
+    management_acls,
+    vlan_list,
+)
+from nornir_tasks.design.structured import (
+    Dot1x,
+    Hsrp,
+    Port,
+    RoutedPort,
+    Server,
+    StaticRoute,
+    Svi,
+    SwitchConfig,
+    Tunnel,
+    Vlan,
+    Vrf,
+)
+from nornir_tasks.interfaces import expand_interface_range
+from nornir_tasks.intent.checks import UNUSED_PROFILE
+from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.model import (
+    Overlay,
+    PortMode,
+    PortProfile,
+    Role,
+    Site,
+    SiteKind,
+)
+
+IBNS_POLICY = "PMAP_DefaultWiredDot1xClosedAuth_1X_MAB"
+RA_GUARD_POLICY = "RA-GUARD-HOST"
+TESTER_USER = "radius-probe"
+ANY = ipaddress.IPv4Network("0.0.0.0/0")
+STP_PRIORITY = {Role.core: 4096, Role.distribution: 8192}
+
+
+@dataclass(frozen=True)
+class _Link:
+    """One zone's point-to-point link between a site gateway and its core."""
+
+    slug: str
+    zone: str
+    number: int  # VLAN or tunnel number
+    core_addr: ipaddress.IPv4Interface
+    site_addr: ipaddress.IPv4Interface
+
+
+def transit_links(intent: Intent, slug: str) -> Iterator[_Link]:
+    """The per-zone links of a site (or, for the core site, of the core pair)."""
+    site = intent.sites[slug]
+    assert site.transit is not None and site.wan_vlan_base is not None
+    zones = sorted(intent.zones) if site.kind is SiteKind.core else intent.zones_at(site)
+    for zone in sorted(zones, key=lambda z: intent.zones[z].id):
+        zid = intent.zones[zone].id
+        base = site.transit.network_address + 2 * zid
+        yield _Link(slug, zone, site.wan_vlan_base + zid,
+                    ipaddress.IPv4Interface(f"{base}/31"),
+                    ipaddress.IPv4Interface(f"{base + 1}/31"))
+
+
+def _gateway_ip(intent: Intent, net: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
+    return net.network_address + intent.management.mgmt_gateway_host
+
+
+def _zone_vlan(intent: Intent, zone: str) -> Vlan:
+    return Vlan(intent.zones[zone].vlan, zone.upper())
+
+
+def build_switch(intent: Intent, host: str) -> SwitchConfig:
+    dev = intent.devices[host]
+    slug = intent.device_site[host]
+    site = intent.sites[slug]
+    model = intent.device_models[dev.model]
+    site_zones = intent.zones_at(site)
+    mz = intent.policy.management_zone
+    is_core = dev.role is Role.core
+    is_gateway = not is_core and intent.gateway_of(slug) == host
+
+    vrf_zones = sorted(intent.zones) if is_core else site_zones if is_gateway else [mz]
+    vrfs = sorted((Vrf(intent.zones[z].vrf, ascii_text(intent.zones[z].description))
+                   for z in vrf_zones), key=lambda v: v.name)
+    vlans = {intent.zones[z].vlan: _zone_vlan(intent, z) for z in site_zones}
+    svis: list[Svi] = []
+    tunnels: list[Tunnel] = []
+    routed: list[RoutedPort] = []
+    routes: list[StaticRoute] = []
+    special_ports: dict[str, Port] = {}
+
+    if is_core:
+        _core(intent, host, vlans, svis, tunnels, routed, routes, special_ports)
+    elif is_gateway:
+        _gateway(intent, host, site, vlans, svis, tunnels, routed, routes, special_ports)
+    else:
+        net = site.prefixes[mz]
+        assert dev.ansible_host is not None
+        svis.append(Svi(intent.zones[mz].vlan, ascii_text(intent.zones[mz].description),
+                        intent.zones[mz].vrf,
+                        ipaddress.IPv4Interface(f"{dev.ansible_host}/{net.prefixlen}")))
+        routes.append(StaticRoute(intent.zones[mz].vrf, ANY, _gateway_ip(intent, net),
+                                  "default-via-gateway"))
+
+    ports = _ports(intent, host, site_zones, special_ports)
+    dot1x_used = any(p.dot1x or p.mab for p in ports)
+    restricted = intent.zones[intent.policy.restricted_zone].vlan
+    client_vlans = [intent.zones[z].vlan for z in site_zones if intent.zones[z].client_zone]
+    return SwitchConfig(
+        hostname=host,
+        site=slug,
+        role=dev.role.value,
+        model=dev.model,
+        software=model.software,
+        management=build_management(intent, host),
+        vrfs=vrfs,
+        vlans=sorted(vlans.values(), key=lambda v: v.id),
+        svis=sorted(svis, key=lambda s: s.vlan),
+        tunnels=sorted(tunnels, key=lambda t: t.number),
+        routed_ports=routed,
+        ports=ports,
+        routes=sorted(routes, key=lambda r: (r.vrf or "", int(r.prefix.network_address),
+                                             r.prefix.prefixlen, int(r.next_hop))),
+        acls=management_acls(intent),
+        dot1x=Dot1x(
+            policy=IBNS_POLICY,
+            critical_vlan=restricted,
+            radius_group=RADIUS_GROUP,
+            radius_servers=[Server(s.name, s.address) for s in intent.aaa.radius.servers],
+            dead_criteria_time=5,
+            dead_criteria_tries=3,
+            tester_username=TESTER_USER,
+        ) if dot1x_used else None,
+        snooping_vlans=sorted(client_vlans) if dot1x_used else [],
+        ra_guard_policy=RA_GUARD_POLICY if any(p.ra_guard for p in ports) else None,
+        spanning_tree_priority=STP_PRIORITY.get(dev.role),
+    )
+
+
+def _gateway(intent: Intent, host: str, site: Site, vlans: dict[int, Vlan], svis: list[Svi],
+             tunnels: list[Tunnel], routed: list[RoutedPort], routes: list[StaticRoute],
+             special: dict[str, Port]) -> None:
+    slug = intent.device_site[host]
+    circuit = site.circuit
+    assert circuit is not None
+    helpers = sorted(intent.management.dhcp_servers)
+    for zone in intent.zones_at(site):
+        z = intent.zones[zone]
+        net = site.prefixes[zone]
+        svis.append(Svi(z.vlan, ascii_text(z.description), z.vrf,
+                        ipaddress.IPv4Interface(f"{_gateway_ip(intent, net)}/{net.prefixlen}"),
+                        helpers=helpers if z.dhcp else []))
+    wan = ascii_text(f"WAN {circuit.circuit_id} {circuit.provider} til {circuit.core}")
+    for link in transit_links(intent, slug):
+        z = intent.zones[link.zone]
+        routes.append(StaticRoute(z.vrf, ANY, link.core_addr.ip, "default-via-core"))
+        desc = ascii_text(f"Transit {link.zone} til {circuit.core}")
+        if circuit.overlay is Overlay.gre:
+            core = intent.devices[circuit.core]
+            assert core.underlay_address is not None
+            tunnels.append(Tunnel(link.number, desc, z.vrf, link.site_addr,
+                                  circuit.site_interface, core.underlay_address.ip, link.number))
+        else:
+            vlans[link.number] = Vlan(link.number, f"WAN-{link.zone.upper()}")
+            svis.append(Svi(link.number, desc, z.vrf, link.site_addr))
+    if circuit.overlay is Overlay.gre:
+        assert circuit.underlay_address is not None and circuit.underlay_gateway is not None
+        core = intent.devices[circuit.core]
+        assert core.underlay_address is not None
+        routed.append(RoutedPort(circuit.site_interface, wan, circuit.underlay_address))
+        routes.append(StaticRoute(None, core.underlay_address.network, circuit.underlay_gateway,
+                                  "gre-underlay-to-core"))
+    else:
+        numbers = [link.number for link in transit_links(intent, slug)]
+        special[circuit.site_interface] = Port(
+            circuit.site_interface, wan, "wan", PortMode.trunk.value,
+            allowed_vlans=vlan_list(numbers), trusted=True)
+
+
+def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
+          tunnels: list[Tunnel], routed: list[RoutedPort], routes: list[StaticRoute],
+          special: dict[str, Port]) -> None:
+    dev = intent.devices[host]
+    slug = intent.device_site[host]
+    site = intent.sites[slug]
+    peer = dev.redundancy_peer
+    assert peer is not None
+    pair = sorted([host, peer])
+    me = pair.index(host)
+    helpers = sorted(intent.management.dhcp_servers)
+    for zone in intent.zones_at(site):
+        z = intent.zones[zone]
+        net = site.prefixes[zone]
+        vip = _gateway_ip(intent, net)
+        addr = vip + 1 + me
+        svis.append(Svi(z.vlan, ascii_text(z.description), z.vrf,
+                        ipaddress.IPv4Interface(f"{addr}/{net.prefixlen}"),
+                        helpers=helpers if z.dhcp else [],
+                        hsrp=Hsrp(z.vlan, vip, 110 if me == 0 else 100)))
+    # the pair's own per-zone link, so each core reaches sites landing on the other
+    peer_addr: dict[str, ipaddress.IPv4Address] = {}
+    for link in transit_links(intent, slug):
+        z = intent.zones[link.zone]
+        mine, theirs = (link.core_addr, link.site_addr) if me == 0 else (link.site_addr,
+                                                                          link.core_addr)
+        vlans[link.number] = Vlan(link.number, f"CORE-{link.zone.upper()}")
+        svis.append(Svi(link.number, ascii_text(f"Transit {link.zone} til {peer}"), z.vrf, mine))
+        peer_addr[link.zone] = theirs.ip
+    nni: dict[str, list[int]] = {}
+    underlay_nets: dict[str, ipaddress.IPv4Network] = {}
+    for other, osite in sorted(intent.sites.items()):
+        c = osite.circuit
+        if c is None:
+            continue
+        for link in transit_links(intent, other):
+            z = intent.zones[link.zone]
+            desc = ascii_text(f"Transit {link.zone} {other}")
+            if c.core == host:
+                if c.overlay is Overlay.gre:
+                    assert c.underlay_address is not None
+                    tunnels.append(Tunnel(link.number, desc, z.vrf, link.core_addr,
+                                          c.core_interface, c.underlay_address.ip, link.number))
+                else:
+                    vlans[link.number] = Vlan(link.number, f"WAN-{other.upper()}"[:32])
+                    svis.append(Svi(link.number, desc, z.vrf, link.core_addr))
+                    nni.setdefault(c.core_interface, []).append(link.number)
+                hop, name = link.site_addr.ip, other
+            else:
+                hop, name = peer_addr[link.zone], f"{other}-via-{peer}"
+            routes.append(StaticRoute(z.vrf, osite.prefixes[link.zone], hop, name[:40]))
+        if c.core == host and c.overlay is Overlay.gre:
+            assert c.underlay_address is not None
+            underlay_nets[other] = c.underlay_address.network
+    for port, numbers in nni.items():
+        special[port] = Port(port, "NNI fiberoperator (802.1Q per site og sone)", "nni",
+                             PortMode.trunk.value, allowed_vlans=vlan_list(numbers), trusted=True)
+    if underlay_nets:
+        assert dev.underlay_address is not None and dev.underlay_gateway is not None
+        port = next(c.core_interface for c in (s.circuit for s in intent.sites.values())
+                    if c is not None and c.core == host and c.overlay is Overlay.gre)
+        routed.append(RoutedPort(port, "L3VPN underlay (GRE per sone)", dev.underlay_address))
+        for other, net in sorted(underlay_nets.items()):
+            routes.append(StaticRoute(None, net, dev.underlay_gateway, f"gre-underlay-{other}"))
+
+
+def _ports(intent: Intent, host: str, site_zones: list[str],
+           special: dict[str, Port]) -> list[Port]:
+    """Every physical interface of the model, in the order the device prints them."""
+    dev = intent.devices[host]
+    model = intent.device_models[dev.model]
+    assigned: dict[str, tuple[PortProfile, str, str | None]] = {}
+    for pa in dev.ports:
+        for name in expand_interface_range(pa.range):
+            assigned[name] = (intent.port_profiles[pa.profile], pa.profile, pa.description)
+    routed = set()
+    site = intent.site_of(host)
+    if site.circuit is not None and site.circuit.overlay is Overlay.gre and \
+            intent.gateway_of(intent.device_site[host]) == host:
+        routed.add(site.circuit.site_interface)
+    if dev.role is Role.core:
+        for s in intent.sites.values():
+            c = s.circuit
+            if c is not None and c.core == host and c.overlay is Overlay.gre:
+                routed.add(c.core_interface)
+    core_link_vlans = []
+    if dev.role is Role.core:
+        core_link_vlans = [link.number for link in transit_links(intent, intent.device_site[host])]
+    unused = intent.port_profiles[UNUSED_PROFILE]
+    out = []
+    for spec in model.interfaces:
+        for name in expand_interface_range(spec):
+            if name in routed:
+                continue
+            if name in special:
+                out.append(special[name])
+                continue
+            prof, pname, desc = assigned.get(name, (unused, UNUSED_PROFILE, None))
+            out.append(_port(intent, name, prof, pname, desc, site_zones, core_link_vlans))
+    return out
+
+
+def _port(intent: Intent, name: str, prof: PortProfile, pname: str, desc: str | None,
+          site_zones: list[str], core_link_vlans: list[int]) -> Port:
+    z = intent.zones
+    description = ascii_text(desc or prof.description)
+    if prof.mode is PortMode.trunk:
+        carried = site_zones if prof.trunk_zones is None else [
+            zone for zone in site_zones if zone in prof.trunk_zones]
+        ids = [z[zone].vlan for zone in carried]
+        if prof.transit:
+            ids += core_link_vlans
+        return Port(name, description, pname, "trunk",
+                    native_vlan=z[prof.native_zone].vlan if prof.native_zone else None,
+                    allowed_vlans=vlan_list(ids), shutdown=prof.shutdown, edge=prof.edge,
+                    trusted=prof.trusted, ra_guard=prof.edge)
+    auth = prof.dot1x or prof.mab
+    host_mode = None
+    if auth:
+        host_mode = "multi-domain" if prof.voice_zone else "multi-auth"
+    return Port(
+        name, description, pname, "access",
+        access_vlan=z[prof.zone].vlan if prof.zone else None,
+        voice_vlan=z[prof.voice_zone].vlan if prof.voice_zone else None,
+        shutdown=prof.shutdown, edge=prof.edge, trusted=prof.trusted,
+        dot1x=prof.dot1x, mab=prof.mab, host_mode=host_mode, ra_guard=prof.edge,
+    )

@@ -1,0 +1,482 @@
+"""Design step for the Catalyst 9800 HA/SSO pair: intent -> :class:`WlcConfig` (no CLI text).
+
+The pair is one configuration (SSO keeps the standby in sync), so it is one inventory host
+with the active chassis' address in ``ansible_host`` and the standby's RMI address in
+``standby_address``.
+
+Wireless follows the 9800 configuration model: WLAN -> policy profile (policy tag), flex
+profile + AP join profile (site tag), RF profiles (RF tag), and a static ``ap <mac>`` entry
+that gives every AP its three tags. Every AP is FlexConnect with local switching, so a
+client's traffic leaves the AP on the site's own zone VLAN and never crosses zones at the
+controller; the zone policy is enforced only at the core, as for wired clients.
+
+Zones are data: flex profiles list whatever client zones the sites have, so a new zone in
+``zones.yml`` plus a pool in ``addressing.yml`` shows up here without code changes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass
+
+from nornir_tasks.design.common import (
+    ascii_text,
+    build_management,
+    management_acls,
+    mgmt_svi,
+    vlan_list,
+)
+from nornir_tasks.design.structured import (
+    Acl,
+    IPv4Address,
+    Management,
+    Port,
+    StaticRoute,
+    Svi,
+    Vlan,
+    Vrf,
+    secret_placeholder,
+)
+from nornir_tasks.interfaces import expand_interface_range
+from nornir_tasks.intent.checks import UNUSED_PROFILE
+from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.model import PortMode, Role, SiteKind, Ssid, WlanSecurity
+
+_dc = dataclass(frozen=True, slots=True)
+
+# Named method lists keep the WLANs independent of the `default` lists the shared IOS-XE
+# templates print for wired 802.1X. Authorization needs no named list: a 9800 WLAN refers
+# to one only for MAC filtering; 802.1X with AAA override uses `aaa authorization network
+# default`, which ios_xe/aaa.j2 points at the same RADIUS group.
+AUTHN_LIST = "WLAN-DOT1X"
+ACCT_LIST = "WLAN-ACCT"
+AP_JOIN_PROFILE = "APJ-STANDARD"
+RF_TAG = "RT-STANDARD"
+# Cisco's factory RF profiles for typical client density (the names really are truncated).
+RF_PROFILE_24GHZ = "Typical_Client_Density_rf_24gh"
+RF_PROFILE_5GHZ = "Typical_Client_Density_rf_5gh"
+ANY = ipaddress.IPv4Network("0.0.0.0/0")
+
+
+# ---------------------------------------------------------------------- structured config
+
+
+@_dc
+class Wlan:
+    """A WLAN profile. Booleans are the security settings; templates print the device form."""
+
+    profile: str  # what policy tags reference
+    wlan_id: int
+    ssid: str  # what is broadcast
+    security: str  # dot1x | psk | open (intent's WlanSecurity)
+    wpa: bool  # False only for an open WLAN
+    wpa2: bool
+    wpa3: bool
+    akm_dot1x: bool
+    akm_dot1x_sha256: bool
+    akm_psk: bool
+    pmf: str | None  # None = device default (disabled), "optional" or "mandatory"
+    psk: str | None  # placeholder token, never the key
+    authentication_list: str | None
+    shutdown: bool = False
+
+
+@_dc
+class PolicyProfile:
+    name: str
+    wlan: str  # the WLAN profile it is paired with in the policy tags
+    zone: str
+    vlan: int  # default VLAN: where clients land unless RADIUS overrides it
+    aaa_override: bool
+    central_switching: bool
+    central_dhcp: bool
+    central_association: bool
+    accounting_list: str | None
+    shutdown: bool = False
+
+
+@_dc
+class FlexProfile:
+    name: str
+    native_vlan: int  # the AP zone: untagged on the AP's trunk
+    vlans: list[Vlan]  # `vlan-name` -> `vlan-id`: every client zone the AP may put a user in
+    site_kinds: list[str]  # the kinds whose sites use it (for docs and reports)
+
+
+@_dc
+class PolicyTagEntry:
+    wlan: str
+    policy: str
+
+
+@_dc
+class PolicyTag:
+    name: str
+    entries: list[PolicyTagEntry]
+    site_kinds: list[str]
+
+
+@_dc
+class SiteTag:
+    name: str  # the site slug
+    site: str
+    flex_profile: str
+    ap_profile: str
+    local_site: bool = False  # False = FlexConnect
+
+
+@_dc
+class RfTag:
+    name: str
+    rf_profile_24ghz: str
+    rf_profile_5ghz: str
+
+
+@_dc
+class ApJoinProfile:
+    name: str
+    mgmt_user: str | None
+    mgmt_password: str | None  # placeholder
+    mgmt_secret: str | None  # placeholder (enable secret on the AP)
+    ntp_server: IPv4Address | None
+    syslog_host: IPv4Address | None
+    ssh: bool = True
+
+
+@_dc
+class ApTag:
+    """Static tag assignment of one AP, keyed by its Ethernet MAC."""
+
+    mac: str
+    host: str
+    site: str
+    policy_tag: str
+    rf_tag: str
+    site_tag: str
+
+
+@_dc
+class Redundancy:
+    """HA SSO with a redundancy management interface (RMI) in the management VLAN."""
+
+    mode: str  # sso
+    interface: str  # the management SVI, e.g. Vlan100
+    chassis1: IPv4Address  # RMI of the active chassis (never its management address)
+    chassis2: IPv4Address  # RMI of the standby chassis
+    gateway: IPv4Address  # what gateway monitoring pings: the default route's next hop
+    gateway_monitoring: bool = True
+
+
+@_dc
+class WirelessAaa:
+    """802.1X method lists the WLANs and policy profiles refer to, and the RADIUS group."""
+
+    authentication_list: str
+    accounting_list: str
+    radius_group: str
+
+
+@_dc
+class WlcConfig:
+    hostname: str
+    site: str
+    role: str
+    model: str
+    software: str | None
+    management: Management
+    vrfs: list[Vrf]
+    acls: list[Acl]
+    vlans: list[Vlan]
+    svis: list[Svi]
+    ports: list[Port]
+    routes: list[StaticRoute]
+    redundancy: Redundancy
+    wireless_aaa: WirelessAaa
+    wireless_management_interface: str
+    country: str
+    wlans: list[Wlan]
+    policy_profiles: list[PolicyProfile]
+    flex_profiles: list[FlexProfile]
+    policy_tags: list[PolicyTag]
+    site_tags: list[SiteTag]
+    rf_tags: list[RfTag]
+    ap_join_profiles: list[ApJoinProfile]
+    ap_tags: list[ApTag]
+    platform: str = "c9800"
+
+
+# ---------------------------------------------------------------------- design
+
+
+def policy_profile_name(ssid: Ssid) -> str:
+    """Name of the policy profile paired with an SSID.
+
+    >>> from nornir_tasks.intent.model import Ssid
+    >>> policy_profile_name(Ssid(name="gjest", ssid="G", wlan_id=2, security="psk",
+    ...                         zone="guest", psk_secret="k", site_kinds=["school"]))
+    'PP-GJEST'
+    """
+    return f"PP-{ssid.name.upper()}"
+
+
+def _kind_order(kind: SiteKind) -> int:
+    return list(SiteKind).index(kind)
+
+
+def group_name(prefix: str, kinds: set[SiteKind]) -> str:
+    """Name a profile or tag shared by several site kinds after the first kind (enum order).
+
+    Named after a kind, not after its contents, so that adding a zone or an SSID changes
+    the profile in place instead of renaming it (a rename re-tags every AP: radios reset).
+
+    >>> group_name("FP", {SiteKind.municipal, SiteKind.core})
+    'FP-MUNICIPAL'
+    """
+    first = min(kinds, key=_kind_order)
+    return f"{prefix}-{first.value.upper()}"
+
+
+def _kinds_text(kinds: set[SiteKind]) -> list[str]:
+    return [k.value for k in sorted(kinds, key=_kind_order)]
+
+
+def ssid_default_zone(intent: Intent, ssid: Ssid) -> str:
+    """Zone a client lands in when RADIUS does not say otherwise.
+
+    With AAA override that must be the least-privileged zone: a user RADIUS knows nothing
+    about must never land in a trusted zone. Raise rather than quietly override the intent.
+    """
+    restricted = intent.policy.restricted_zone
+    if ssid.aaa_override and ssid.zone != restricted:
+        raise ValueError(
+            f"wireless.ssids {ssid.name!r}: with aaa_override the default zone must be the "
+            f"restricted zone {restricted!r}, not {ssid.zone!r}")
+    return restricted if ssid.aaa_override else ssid.zone
+
+
+def _wlan(ssid: Ssid) -> Wlan:
+    if ssid.security is WlanSecurity.dot1x:
+        # WPA2/WPA3-Enterprise transition mode: WPA3 clients use SHA256 AKM and PMF, older
+        # clients keep WPA2 on the same SSID (PMF optional keeps them associating).
+        return Wlan(ssid.name, ssid.wlan_id, ssid.ssid, ssid.security.value,
+                    wpa=True, wpa2=True, wpa3=True, akm_dot1x=True, akm_dot1x_sha256=True, akm_psk=False,
+                    pmf="optional", psk=None, authentication_list=AUTHN_LIST)
+    if ssid.security is WlanSecurity.psk:
+        assert ssid.psk_secret is not None  # enforced by the intent checks
+        return Wlan(ssid.name, ssid.wlan_id, ssid.ssid, ssid.security.value,
+                    wpa=True, wpa2=True, wpa3=False, akm_dot1x=False, akm_dot1x_sha256=False,
+                    akm_psk=True, pmf=None, psk=secret_placeholder(ssid.psk_secret),
+                    authentication_list=None)
+    return Wlan(ssid.name, ssid.wlan_id, ssid.ssid, ssid.security.value,
+                wpa=False, wpa2=False, wpa3=False, akm_dot1x=False, akm_dot1x_sha256=False,
+                akm_psk=False, pmf=None, psk=None, authentication_list=None)
+
+
+def _policy_profile(intent: Intent, ssid: Ssid) -> PolicyProfile:
+    zone = ssid_default_zone(intent, ssid)
+    return PolicyProfile(
+        name=policy_profile_name(ssid),
+        wlan=ssid.name,
+        zone=zone,
+        vlan=intent.zones[zone].vlan,
+        aaa_override=ssid.aaa_override,
+        # local switching with local DHCP (relayed by the site gateway's zone SVI); the
+        # association and 802.1X stay central so RADIUS sees one client, the controller
+        central_switching=False,
+        central_dhcp=False,
+        central_association=True,
+        accounting_list=ACCT_LIST if ssid.security is WlanSecurity.dot1x else None,
+    )
+
+
+def _site_client_zones(intent: Intent, slug: str) -> frozenset[str]:
+    """Zones an AP at the site may put a client in: client zones, plus SSID default zones."""
+    site = intent.sites[slug]
+    zones = {z for z in site.prefixes if intent.zones[z].client_zone}
+    for ssid in intent.wireless.ssids:
+        if site.kind in ssid.site_kinds:
+            default = ssid_default_zone(intent, ssid)
+            if default in site.prefixes:
+                zones.add(default)
+    return frozenset(zones)
+
+
+def _flex_profiles(intent: Intent) -> tuple[list[FlexProfile], dict[str, str]]:
+    """One flex profile per distinct zone set; returns the profiles and site -> profile."""
+    by_zones: dict[frozenset[str], set[str]] = defaultdict(set)
+    for slug in intent.sites:
+        by_zones[_site_client_zones(intent, slug)].add(slug)
+    native = intent.zones[intent.wireless.ap_zone].vlan
+    profiles: list[FlexProfile] = []
+    site_profile: dict[str, str] = {}
+    for zones, slugs in by_zones.items():
+        kinds = {intent.sites[s].kind for s in slugs}
+        name = group_name("FP", kinds)
+        if any(p.name == name for p in profiles):
+            # the checks keep every site of a kind on the same zones, so this means a
+            # half-migrated inventory: refuse rather than let two zone sets share a name
+            raise ValueError(f"sites of kind {name[3:].lower()} have different zones; run the "
+                             "intent checks")
+        vlans = sorted((Vlan(intent.zones[z].vlan, z.upper()) for z in zones),
+                       key=lambda v: v.name)
+        profiles.append(FlexProfile(name, native, vlans, _kinds_text(kinds)))
+        site_profile.update(dict.fromkeys(slugs, name))
+    return sorted(profiles, key=lambda p: p.name), site_profile
+
+
+def _policy_tags(intent: Intent) -> tuple[list[PolicyTag], dict[SiteKind, str]]:
+    """One policy tag per distinct SSID set of the site kinds in use."""
+    by_ssids: dict[frozenset[str], set[SiteKind]] = defaultdict(set)
+    for site in intent.sites.values():
+        names = frozenset(s.name for s in intent.wireless.ssids if site.kind in s.site_kinds)
+        by_ssids[names].add(site.kind)
+    ssids = {s.name: s for s in intent.wireless.ssids}
+    tags: list[PolicyTag] = []
+    kind_tag: dict[SiteKind, str] = {}
+    for names, kinds in by_ssids.items():
+        name = group_name("PT", kinds)
+        # an empty SSID set still gets a tag: an untagged AP falls back to the factory
+        # default-policy-tag, which broadcasts every WLAN with ID 1-16
+        entries = sorted((PolicyTagEntry(n, policy_profile_name(ssids[n])) for n in names),
+                         key=lambda e: e.wlan)
+        tags.append(PolicyTag(name, entries, _kinds_text(kinds)))
+        kind_tag.update(dict.fromkeys(kinds, name))
+    return sorted(tags, key=lambda t: t.name), kind_tag
+
+
+def _ap_join_profile(intent: Intent) -> ApJoinProfile:
+    m = intent.management
+    # the AP profile holds one NTP server and one syslog host
+    users = sorted(intent.aaa.local_users, key=lambda u: u.name)
+    user = users[0] if users else None
+    return ApJoinProfile(
+        name=AP_JOIN_PROFILE,
+        mgmt_user=user.name if user else None,
+        mgmt_password=secret_placeholder(user.secret) if user else None,
+        mgmt_secret=secret_placeholder(intent.aaa.enable_secret) if user else None,
+        ntp_server=min(m.ntp_servers) if m.ntp_servers else None,
+        syslog_host=min(m.syslog_servers) if m.syslog_servers else None,
+    )
+
+
+def _ap_tags(intent: Intent, kind_tag: dict[SiteKind, str]) -> list[ApTag]:
+    tags = []
+    for host, dev in intent.devices.items():
+        if dev.role is not Role.ap:
+            continue
+        if dev.mac is None:
+            raise ValueError(f"{host}: an AP needs its mac to be tagged on the controller")
+        slug = intent.device_site[host]
+        tags.append(ApTag(dev.mac, host, slug, kind_tag[intent.sites[slug].kind], RF_TAG, slug))
+    return sorted(tags, key=lambda t: t.mac)
+
+
+def rmi_active_address(intent: Intent, host: str) -> IPv4Address:
+    """RMI address of the active chassis: the address after the standby's RMI.
+
+    The 9800 adds the active chassis' RMI as a *secondary* address on the management SVI,
+    so it must differ from the management address in ``ansible_host``; the inventory has
+    no field for it yet, so it is derived by one fixed rule and refused if anything in the
+    inventory already uses it (a fixed rule never silently renumbers, unlike "first free").
+    """
+    dev = intent.devices[host]
+    site = intent.site_of(host)
+    net = site.prefixes[intent.policy.management_zone]
+    assert dev.standby_address is not None  # enforced by the intent checks
+    rmi = dev.standby_address + 1
+    taken = {d.ansible_host for d in intent.devices.values()} | {
+        d.standby_address for d in intent.devices.values()}
+    taken.add(net.network_address + intent.management.mgmt_gateway_host)
+    if rmi not in net or rmi in (net.network_address, net.broadcast_address) or rmi in taken:
+        raise ValueError(f"{host}: the active chassis' RMI address {rmi} (standby_address + 1) "
+                         f"is not a free host address in {net}")
+    return rmi
+
+
+def _ports(intent: Intent, host: str) -> tuple[list[Port], set[int]]:
+    """Every data port of the model, from the port map; unmapped ports are shut down."""
+    dev = intent.devices[host]
+    site = intent.site_of(host)
+    zones = intent.zones
+    site_zones = intent.zones_at(site)
+    assigned = {name: pa for pa in dev.ports for name in expand_interface_range(pa.range)}
+    vlans: set[int] = set()
+    out: list[Port] = []
+    for spec in intent.device_models[dev.model].interfaces:
+        for name in expand_interface_range(spec):
+            pa = assigned.get(name)
+            pname = pa.profile if pa else UNUSED_PROFILE
+            prof = intent.port_profiles[pname]
+            desc = ascii_text((pa.description if pa else None) or prof.description)
+            if prof.shutdown:
+                # no access VLAN: the controller has no client VLANs to park a port in
+                out.append(Port(name, desc, pname, PortMode.access.value, shutdown=True))
+            elif prof.mode is PortMode.trunk:
+                carried = [z for z in site_zones
+                           if prof.trunk_zones is None or z in prof.trunk_zones]
+                ids = [zones[z].vlan for z in carried]
+                native = zones[prof.native_zone].vlan if prof.native_zone else None
+                vlans.update(ids)
+                out.append(Port(name, desc, pname, PortMode.trunk.value, native_vlan=native,
+                                allowed_vlans=vlan_list(ids), trusted=prof.trusted))
+            else:
+                assert prof.zone is not None  # enforced by the intent checks
+                vlans.add(zones[prof.zone].vlan)
+                out.append(Port(name, desc, pname, PortMode.access.value,
+                                access_vlan=zones[prof.zone].vlan, trusted=prof.trusted))
+    return out, vlans
+
+
+def build_wlc(intent: Intent, host: str) -> WlcConfig:
+    """Structured config of the controller pair ``host`` (role ``wlc``)."""
+    dev = intent.devices[host]
+    if dev.role is not Role.wlc:
+        raise ValueError(f"{host} is a {dev.role.value}, not a wlc")
+    slug = intent.device_site[host]
+    site = intent.sites[slug]
+    mz = intent.policy.management_zone
+    mzone = intent.zones[mz]
+    net = site.prefixes[mz]
+    assert dev.ansible_host is not None and dev.standby_address is not None
+    gateway = net.network_address + intent.management.mgmt_gateway_host
+    mgmt_if = mgmt_svi(intent)
+    management = build_management(intent, host)
+
+    ports, port_vlans = _ports(intent, host)
+    vlan_names = {z.vlan: name.upper() for name, z in intent.zones.items()}
+    vlans = [Vlan(v, vlan_names.get(v, f"VLAN{v:04d}")) for v in sorted(port_vlans | {mzone.vlan})]
+    flex_profiles, site_flex = _flex_profiles(intent)
+    policy_tags, kind_tag = _policy_tags(intent)
+    ssids = sorted(intent.wireless.ssids, key=lambda s: s.wlan_id)
+    ap_join = _ap_join_profile(intent)
+
+    return WlcConfig(
+        hostname=host,
+        site=slug,
+        role=dev.role.value,
+        model=dev.model,
+        software=intent.device_models[dev.model].software,
+        management=management,
+        vrfs=[Vrf(mzone.vrf, ascii_text(mzone.description))],
+        acls=management_acls(intent),
+        vlans=vlans,
+        svis=[Svi(mzone.vlan, ascii_text(mzone.description), mzone.vrf,
+                  ipaddress.IPv4Interface(f"{dev.ansible_host}/{net.prefixlen}"))],
+        ports=ports,
+        routes=[StaticRoute(mzone.vrf, ANY, gateway, "default-via-core")],
+        redundancy=Redundancy("sso", mgmt_if, rmi_active_address(intent, host),
+                              dev.standby_address, gateway),
+        wireless_aaa=WirelessAaa(AUTHN_LIST, ACCT_LIST, management.aaa.radius_group),
+        wireless_management_interface=mgmt_if,
+        country=intent.wireless.country,
+        wlans=[_wlan(s) for s in ssids],
+        policy_profiles=sorted((_policy_profile(intent, s) for s in ssids),
+                               key=lambda p: p.name),
+        flex_profiles=flex_profiles,
+        policy_tags=policy_tags,
+        site_tags=[SiteTag(s, s, site_flex[s], ap_join.name) for s in sorted(intent.sites)],
+        rf_tags=[RfTag(RF_TAG, RF_PROFILE_24GHZ, RF_PROFILE_5GHZ)],
+        ap_join_profiles=[ap_join],
+        ap_tags=_ap_tags(intent, kind_tag),
+    )

@@ -1,0 +1,80 @@
+"""Render structured config to device CLI text with one Jinja2 template per feature.
+
+``templates/<platform>/main.j2`` includes the feature templates in the order the device
+prints them. StrictUndefined: a missing key is an error, never an empty line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def ios_mask(value: Any) -> str:
+    """Dotted netmask of an interface or network.
+
+    >>> ios_mask(ipaddress.ip_interface("10.0.1.1/26"))
+    '255.255.255.192'
+    """
+    return str(ipaddress.ip_network(str(value), strict=False).netmask)
+
+
+def ios_wildcard(value: Any) -> str:
+    """Wildcard (inverse) mask, as IOS ACLs print it.
+
+    >>> ios_wildcard(ipaddress.ip_network("10.10.0.0/24"))
+    '0.0.0.255'
+    """
+    return str(ipaddress.ip_network(str(value), strict=False).hostmask)
+
+
+def ip_of(value: Any) -> str:
+    """Address part of an interface (``10.0.1.1/26`` -> ``10.0.1.1``).
+
+    >>> ip_of(ipaddress.ip_interface("10.0.1.1/26"))
+    '10.0.1.1'
+    """
+    return str(ipaddress.ip_interface(str(value)).ip)
+
+
+def network_of(value: Any) -> str:
+    """Network address of a prefix.
+
+    >>> network_of(ipaddress.ip_network("10.0.1.0/26"))
+    '10.0.1.0'
+    """
+    return str(ipaddress.ip_network(str(value), strict=False).network_address)
+
+
+FILTERS = {
+    "ios_mask": ios_mask,
+    "ios_wildcard": ios_wildcard,
+    "ip_of": ip_of,
+    "network_of": network_of,
+}
+
+
+@lru_cache(maxsize=8)
+def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - device CLI, not HTML
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def render_config(platform: str, config: Any, templates: Path = TEMPLATES) -> str:
+    """CLI text of one device; ``config`` is its structured config."""
+    template = environment(templates).get_template(f"{platform}/main.j2")
+    return template.render(cfg=config)
