@@ -94,8 +94,10 @@ def _console() -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fellesnett", description="Infrastructure as code for the merged "
-                     "municipal network: render, verify, deploy and hand over from one intent.")
+    parser = argparse.ArgumentParser(
+        prog="fellesnett",
+        description="Infrastructure as code for the merged municipal network: render, "
+        "verify, deploy and hand over from one intent.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("build", help="validate, design and render every device; write the "

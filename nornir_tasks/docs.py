@@ -134,7 +134,9 @@ def md_table(headers: Sequence[str], rows: Iterable[Sequence[object]],
 
 
 def yes_no(flag: bool) -> str:
-    """>>> yes_no(True), yes_no(False)
+    """Booleans as the docs spell them.
+
+    >>> yes_no(True), yes_no(False)
     ('yes', 'no')
     """
     return "yes" if flag else "no"
@@ -527,7 +529,8 @@ def secret_uses(intent: Intent) -> list[SecretUse]:
         if isinstance(owner, SnmpUser):
             what = "authentication" if field == "auth_secret" else "privacy"
             return (f"SNMPv3 {what} key of user `{owner.name}`",
-                    f"{managed}; the same key on the SNMP collectors")
+                    f"{managed}; the same key on the SNMP collectors "
+                    f"{', '.join(str(a) for a in intent.management.snmp_collectors)}")
         if isinstance(owner, Ssid):
             return (f"WPA pre-shared key of SSID `{owner.ssid}` (WLAN {owner.wlan_id})",
                     f"controller {on_wlc}; given to guests")
@@ -670,7 +673,7 @@ def port_map(intent: Intent, host: str) -> tuple[list[PortRow], list[str]]:
         for port, sites in landing.items():
             providers = ", ".join(sorted({s.circuit.provider for _, s in sites if s.circuit}))
             if any(_is_gre(s) for _, s in sites):
-                key[port] = ("underlay", f"L3VPN underlay {dev.underlay_address} {providers}, "
+                key[port] = ("underlay", f"L3VPN underlay {dev.underlay_address} ({providers}), "
                              f"GRE to {len(sites)} sites")
             else:
                 key[port] = ("nni", f"NNI {providers}, 802.1Q to {len(sites)} sites")

@@ -89,7 +89,7 @@ def slugify(name: str) -> str:
     >>> slugify("Øvre Alta skole"), slugify("Kaiskuru bo- og omsorgssenter")
     ('ovre_alta_skole', 'kaiskuru_bo_og_omsorgssenter')
     """
-    name = name.lower().replace("æ", "ae").replace("ø", "o").replace("å", "aa")
+    name = name.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
     name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     out = "".join(c if c.isalnum() else "_" for c in name)
     return "_".join(p for p in out.split("_") if p)

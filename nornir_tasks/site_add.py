@@ -49,12 +49,20 @@ from nornir_tasks.estate import (
     _mac,
     slugify,
 )
-from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, kind_group, load_intent
-from nornir_tasks.intent.model import Circuit, CircuitType, Hostname, Overlay, Role, SiteKind
+from nornir_tasks.intent.model import (
+    Circuit,
+    CircuitType,
+    Hostname,
+    Overlay,
+    Role,
+    Site,
+    SiteKind,
+)
+from nornir_tasks.interfaces import expand_interface_range
 
 try:  # libyaml composes a county-size hosts.yml ~10x faster
-    _Composer: type[yaml.SafeLoader] = yaml.CSafeLoader
+    _Composer: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Composer = yaml.SafeLoader
 
@@ -70,9 +78,9 @@ SINGLE_SWITCH_MODEL = {SiteKind.kindergarten: "C9200L-24P-4X"}
 DEFAULT_SINGLE_SWITCH_MODEL = "C9300-24P"
 ACCESS_SWITCH_MODEL = "C9300-48P"
 DISTRIBUTION_MODEL = "C9500-16X"
-#: Copper ports assumed for a model missing from device_models: the validation then
-#: reports the unknown model by name instead of this module guessing.
-DEFAULT_COPPER = {True: 24, False: 48}  # keyed by "single-switch site"
+#: Copper ports assumed for a model missing from device_models (single switch, access
+#: switch): the validation then reports the unknown model by name, not a port-count guess.
+DEFAULT_COPPER_SINGLE, DEFAULT_COPPER_ACCESS = 24, 48
 ACCESS_UPLINK = "TenGigabitEthernet1/1/1"
 DOWNLINK_PREFIX = "TenGigabitEthernet1/0/"
 COPPER_PREFIX = "GigabitEthernet1/0/"
@@ -114,7 +122,7 @@ class AddResult:
             "hosts": list(self.hosts),
             "created": list(self.created),
             "changed": list(self.changed),
-            "lines_added": {HOSTS_FILE: self.lines_added},
+            "lines_added": self.lines_added,
         }
 
     def report(self) -> str:
@@ -183,11 +191,10 @@ def add_site(
     if mz not in alloc.prefixes:
         raise UsageError(f"{kind.value} sites get no {mz} prefix (address_pools), so their "
                          "switches cannot have management addresses")
-    models = {m: _copper_ports(intent.device_models, m) for m in
-              {switch_model or _edge_model(kind, access_switches), DISTRIBUTION_MODEL}}
+    edge_model = switch_model or _edge_model(kind, access_switches)
     hosts, host_vars = _site_devices(
-        slug, kind, alloc.prefixes[mz], intent.management.mgmt_gateway_host,
-        switch_model or _edge_model(kind, access_switches), models, access_switches, aps, phones)
+        slug, kind, alloc.prefixes[mz], intent.management.mgmt_gateway_host, edge_model,
+        _copper_ports(intent.device_models, edge_model), access_switches, aps, phones)
     taken = sorted(set(hosts) & set(intent.devices))
     if taken:
         raise UsageError(f"host names already in {HOSTS_FILE}: {', '.join(taken)}")
@@ -260,7 +267,7 @@ def insert_site(text: str, group: str, site_group: str,
     lines = text.splitlines(keepends=True)
     eol = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     root = yaml.compose(text, Loader=_Composer)
-    all_key, all_node = _entry(root, "all", "the top level")
+    _, all_node = _entry(root, "all", "the top level")
     ch_key, kinds = _entry(all_node, "children", "all")
     _require_block(kinds, "all.children")
     kind_col = _first_key_column(kinds, default=ch_key.start_mark.column + 2)
@@ -308,7 +315,6 @@ def insert_site(text: str, group: str, site_group: str,
         pad = " " * kind_col
         block = [f"{pad}{group}:", f"{pad}{' ' * step}children:",
                  *site_block(kind_col + 2 * step)]
-    del all_key
     at = after + 1
     if at == len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += eol  # the new lines need the old last line to be terminated
@@ -393,8 +399,8 @@ def _count(text: str) -> int:
 # --------------------------------------------------------------------------- building the site
 
 
-def _check_new_site(sites: Mapping[str, Any], groups: Mapping[str, Any], name: str,
-                    kind: SiteKind) -> str:
+def _check_new_site(sites: Mapping[str, Site], groups: Mapping[str, frozenset[str]],
+                    name: str, kind: SiteKind) -> str:
     if kind is SiteKind.core:
         raise UsageError("there is exactly one core site; `site add` adds edge sites only")
     if not name.strip():
@@ -415,11 +421,11 @@ def _check_new_site(sites: Mapping[str, Any], groups: Mapping[str, Any], name: s
 def _circuit(given: Mapping[str, Any], index: int, cores: list[str]) -> dict[str, Any]:
     """The circuit with its defaults filled in, in the key order of the site files."""
     data = {k: v for k, v in given.items() if v is not None}  # None = "use the default"
-    try:
-        ctype = CircuitType(data.get("type"))
-    except ValueError:
-        raise UsageError(f"circuit type {data.get('type')!r} is not one of "
-                         f"{', '.join(t.value for t in CircuitType)}") from None
+    raw = data.get("type")
+    if not isinstance(raw, str) or raw not in {t.value for t in CircuitType}:
+        raise UsageError(f"circuit type {raw!r} is not one of "
+                         f"{', '.join(t.value for t in CircuitType)}")
+    ctype = CircuitType(raw)
     if "core" not in data:
         if not cores:
             raise UsageError("the inventory has no core switch for the circuit to land on")
@@ -468,8 +474,7 @@ def _copper_ports(device_models: Mapping[str, Any], model: str) -> int | None:
 
 def _site_devices(
     slug: str, kind: SiteKind, mgmt: ipaddress.IPv4Network, gateway_host: int,
-    edge_model: str, copper: Mapping[str, int | None], access_switches: int, aps: int,
-    phones: int,
+    edge_model: str, copper: int | None, access_switches: int, aps: int, phones: int,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """hosts.yml facts and host_vars of the site, in the order estate.py lists them."""
     hp = _host_prefix(slug)
@@ -482,10 +487,10 @@ def _site_devices(
     hosts: dict[str, dict[str, Any]] = {}
     host_vars: dict[str, dict[str, Any]] = {}
 
-    def edge(host: str, n_aps: int, n_phones: int, single: bool) -> list[dict[str, Any]]:
-        n = copper[edge_model]
+    def edge(host: str, n_aps: int, n_phones: int, first_ap: int) -> list[dict[str, Any]]:
+        n = copper
         if n is None:
-            n = DEFAULT_COPPER[single]
+            n = DEFAULT_COPPER_SINGLE if access_switches == 0 else DEFAULT_COPPER_ACCESS
         elif n <= 8:  # _edge_ports keeps 8 (of 48: 12) ports for APs, phones, printer
             raise UsageError(f"switch model {edge_model} has {n} {COPPER_PREFIX}N ports; an "
                              "edge switch needs more than 8")
@@ -495,7 +500,8 @@ def _site_devices(
             raise UsageError(f"{host}: {n_aps} AP and {n_phones} phone ports do not fit the "
                              f"{n} copper ports of a {edge_model}")
         for j, port in enumerate(ap_ports):
-            ap_name = f"{hp}-ap{len([h for h in hosts if '-ap' in h[len(hp):]]) + 1:02d}"
+            # APs are numbered across the site, in switch order (as estate.py does)
+            ap_name = f"{hp}-ap{first_ap + j + 1:02d}"
             hosts[ap_name] = {"role": "ap", "model": AP_MODELS[j % len(AP_MODELS)],
                               "mac": _mac(ap_name),
                               "connected_to": {"switch": host, "port": port}}
@@ -504,7 +510,7 @@ def _site_devices(
     if access_switches == 0:
         host = f"{hp}-sw01"
         hosts[host] = {"role": "access", "model": edge_model, "ansible_host": str(gw)}
-        host_vars[host] = {"ports": edge(host, aps, phones, single=True)}
+        host_vars[host] = {"ports": edge(host, aps, phones, first_ap=0)}
     else:
         dist = f"{hp}-dist01"
         accs = [f"{hp}-acc{i + 1:02d}" for i in range(access_switches)]
@@ -517,7 +523,7 @@ def _site_devices(
             hosts[acc] = {"role": "access", "model": edge_model,
                           "ansible_host": str(gw + 1 + i)}
             ports = edge(acc, _share(aps, access_switches, i), _share(phones, access_switches, i),
-                         single=False)
+                         first_ap=sum(_share(aps, access_switches, k) for k in range(i)))
             ports.append({"range": ACCESS_UPLINK, "profile": "uplink", "description": dist})
             host_vars[acc] = {"ports": ports}
     for h in hosts:

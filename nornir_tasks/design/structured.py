@@ -20,7 +20,6 @@ IPv4Address = ipaddress.IPv4Address
 IPv4Interface = ipaddress.IPv4Interface
 IPv4Network = ipaddress.IPv4Network
 
-_dc = dataclass(frozen=True, slots=True)
 
 
 def secret_placeholder(name: str) -> str:
@@ -35,20 +34,20 @@ def secret_placeholder(name: str) -> str:
 # ---------------------------------------------------------------------- shared
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Server:
     name: str
     address: IPv4Address
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class LocalUser:
     name: str
     privilege: int
     secret: str  # placeholder
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Aaa:
     tacacs_group: str
     radius_group: str
@@ -64,7 +63,7 @@ class Aaa:
     vrf: str  # management VRF
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Snmp:
     group: str
     view: str
@@ -75,7 +74,7 @@ class Snmp:
     location: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Management:
     """Management plane shared by every IOS-XE based device (switches and the WLC)."""
 
@@ -94,7 +93,7 @@ class Management:
     vty_acl: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class AclEntry:
     seq: int
     action: str  # permit | deny
@@ -107,20 +106,20 @@ class AclEntry:
     remark: str | None = None
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Acl:
     name: str
     kind: str  # standard | extended
     entries: list[AclEntry]
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Vrf:
     name: str
     description: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Vlan:
     id: int
     name: str
@@ -129,7 +128,7 @@ class Vlan:
 # ---------------------------------------------------------------------- switches
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Hsrp:
     group: int
     virtual_ip: IPv4Address
@@ -137,7 +136,7 @@ class Hsrp:
     preempt: bool = True
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Svi:
     """A routed VLAN interface: site zone gateway, management address or transit link."""
 
@@ -149,7 +148,7 @@ class Svi:
     hsrp: Hsrp | None = None
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Tunnel:
     """One GRE tunnel per zone over a provider L3VPN (no 802.1Q hand-off)."""
 
@@ -162,7 +161,7 @@ class Tunnel:
     key: int
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class RoutedPort:
     """A no-switchport interface in the global table (GRE underlay)."""
 
@@ -171,7 +170,7 @@ class RoutedPort:
     address: IPv4Interface
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class StaticRoute:
     vrf: str | None
     prefix: IPv4Network
@@ -179,7 +178,7 @@ class StaticRoute:
     name: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Port:
     """A switchport, with its edge security, derived from a port profile."""
 
@@ -200,7 +199,7 @@ class Port:
     ra_guard: bool = False
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Dot1x:
     """Global IBNS 2.0 settings (per-port settings live on :class:`Port`)."""
 
@@ -213,7 +212,7 @@ class Dot1x:
     tester_username: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class SwitchConfig:
     hostname: str
     site: str

@@ -37,7 +37,6 @@ from nornir_tasks.design.structured import (
     Vlan,
     Vrf,
 )
-from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.intent.checks import UNUSED_PROFILE
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import (
@@ -48,6 +47,7 @@ from nornir_tasks.intent.model import (
     Site,
     SiteKind,
 )
+from nornir_tasks.interfaces import expand_interface_range
 
 IBNS_POLICY = "PMAP_DefaultWiredDot1xClosedAuth_1X_MAB"
 RA_GUARD_POLICY = "RA-GUARD-HOST"

@@ -38,12 +38,10 @@ from nornir_tasks.design.structured import (
     Vrf,
     secret_placeholder,
 )
-from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.intent.checks import UNUSED_PROFILE
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import PortMode, Role, SiteKind, Ssid, WlanSecurity
-
-_dc = dataclass(frozen=True, slots=True)
+from nornir_tasks.interfaces import expand_interface_range
 
 # Named method lists keep the WLANs independent of the `default` lists the shared IOS-XE
 # templates print for wired 802.1X. Authorization needs no named list: a 9800 WLAN refers
@@ -62,7 +60,7 @@ ANY = ipaddress.IPv4Network("0.0.0.0/0")
 # ---------------------------------------------------------------------- structured config
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Wlan:
     """A WLAN profile. Booleans are the security settings; templates print the device form."""
 
@@ -82,7 +80,7 @@ class Wlan:
     shutdown: bool = False
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class PolicyProfile:
     name: str
     wlan: str  # the WLAN profile it is paired with in the policy tags
@@ -96,7 +94,7 @@ class PolicyProfile:
     shutdown: bool = False
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class FlexProfile:
     name: str
     native_vlan: int  # the AP zone: untagged on the AP's trunk
@@ -104,20 +102,20 @@ class FlexProfile:
     site_kinds: list[str]  # the kinds whose sites use it (for docs and reports)
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class PolicyTagEntry:
     wlan: str
     policy: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class PolicyTag:
     name: str
     entries: list[PolicyTagEntry]
     site_kinds: list[str]
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class SiteTag:
     name: str  # the site slug
     site: str
@@ -126,14 +124,14 @@ class SiteTag:
     local_site: bool = False  # False = FlexConnect
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class RfTag:
     name: str
     rf_profile_24ghz: str
     rf_profile_5ghz: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class ApJoinProfile:
     name: str
     mgmt_user: str | None
@@ -144,7 +142,7 @@ class ApJoinProfile:
     ssh: bool = True
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class ApTag:
     """Static tag assignment of one AP, keyed by its Ethernet MAC."""
 
@@ -156,7 +154,7 @@ class ApTag:
     site_tag: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class Redundancy:
     """HA SSO with a redundancy management interface (RMI) in the management VLAN."""
 
@@ -168,7 +166,7 @@ class Redundancy:
     gateway_monitoring: bool = True
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class WirelessAaa:
     """802.1X method lists the WLANs and policy profiles refer to, and the RADIUS group."""
 
@@ -177,7 +175,7 @@ class WirelessAaa:
     radius_group: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True)
 class WlcConfig:
     hostname: str
     site: str
@@ -203,6 +201,8 @@ class WlcConfig:
     rf_tags: list[RfTag]
     ap_join_profiles: list[ApJoinProfile]
     ap_tags: list[ApTag]
+    # no wired 802.1X on the controller; the shared ios_xe/aaa_servers.j2 reads cfg.dot1x
+    dot1x: None = None
     platform: str = "c9800"
 
 
@@ -260,8 +260,8 @@ def _wlan(ssid: Ssid) -> Wlan:
         # WPA2/WPA3-Enterprise transition mode: WPA3 clients use SHA256 AKM and PMF, older
         # clients keep WPA2 on the same SSID (PMF optional keeps them associating).
         return Wlan(ssid.name, ssid.wlan_id, ssid.ssid, ssid.security.value,
-                    wpa=True, wpa2=True, wpa3=True, akm_dot1x=True, akm_dot1x_sha256=True, akm_psk=False,
-                    pmf="optional", psk=None, authentication_list=AUTHN_LIST)
+                    wpa=True, wpa2=True, wpa3=True, akm_dot1x=True, akm_dot1x_sha256=True,
+                    akm_psk=False, pmf="optional", psk=None, authentication_list=AUTHN_LIST)
     if ssid.security is WlanSecurity.psk:
         assert ssid.psk_secret is not None  # enforced by the intent checks
         return Wlan(ssid.name, ssid.wlan_id, ssid.ssid, ssid.security.value,
@@ -290,23 +290,54 @@ def _policy_profile(intent: Intent, ssid: Ssid) -> PolicyProfile:
     )
 
 
-def _site_client_zones(intent: Intent, slug: str) -> frozenset[str]:
-    """Zones an AP at the site may put a client in: client zones, plus SSID default zones."""
+def ap_port_zones(intent: Intent) -> dict[SiteKind, set[str]]:
+    """Zones the switch ports of a site kind's APs carry (a FlexConnect AP can put a client
+    only on a VLAN its own trunk carries). Kinds without an AP are absent."""
+    out: dict[SiteKind, set[str]] = {}
+    for host, dev in intent.devices.items():
+        if dev.role is not Role.ap or dev.connected_to is None:
+            continue
+        site = intent.site_of(host)
+        link = dev.connected_to
+        for pa in intent.devices[link.switch].ports:
+            if link.port in expand_interface_range(pa.range):
+                prof = intent.port_profiles[pa.profile]
+                if prof.mode is PortMode.access:
+                    carried = {prof.zone} if prof.zone else set()
+                elif prof.trunk_zones is None:
+                    carried = set(site.prefixes)
+                else:
+                    carried = set(prof.trunk_zones) & set(site.prefixes)
+                out.setdefault(site.kind, set()).update(carried)
+    return out
+
+
+def _site_client_zones(intent: Intent, slug: str,
+                       carried: dict[SiteKind, set[str]]) -> frozenset[str]:
+    """Zones an AP at the site may put a client in: the site's client zones and SSID
+    default zones, limited to what the kind's AP ports carry. A VLAN the AP's port does
+    not carry would black-hole the client; left out, RADIUS falling back to it lands the
+    client in the SSID's default VLAN instead."""
     site = intent.sites[slug]
-    zones = {z for z in site.prefixes if intent.zones[z].client_zone}
+    reach = carried.get(site.kind, set(site.prefixes))
+    zones = {z for z in site.prefixes if intent.zones[z].client_zone and z in reach}
     for ssid in intent.wireless.ssids:
         if site.kind in ssid.site_kinds:
             default = ssid_default_zone(intent, ssid)
-            if default in site.prefixes:
-                zones.add(default)
+            if default not in reach:
+                raise ValueError(f"APs at {site.kind.value} sites do not carry zone "
+                                 f"{default!r}, the default of SSID {ssid.name!r}: add it "
+                                 "to their port profile's trunk_zones")
+            zones.add(default)
     return frozenset(zones)
 
 
 def _flex_profiles(intent: Intent) -> tuple[list[FlexProfile], dict[str, str]]:
     """One flex profile per distinct zone set; returns the profiles and site -> profile."""
     by_zones: dict[frozenset[str], set[str]] = defaultdict(set)
+    carried = ap_port_zones(intent)
     for slug in intent.sites:
-        by_zones[_site_client_zones(intent, slug)].add(slug)
+        by_zones[_site_client_zones(intent, slug, carried)].add(slug)
     native = intent.zones[intent.wireless.ap_zone].vlan
     profiles: list[FlexProfile] = []
     site_profile: dict[str, str] = {}

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from nornir_tasks.errors import Problem, key_path
-from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, Intent
 from nornir_tasks.intent.model import CircuitType, Overlay, Platform, PortMode, Role, SiteKind
+from nornir_tasks.interfaces import expand_interface_range
 
 INTERNET = "internet"
 ROLE_PLATFORM = {

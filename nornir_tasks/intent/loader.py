@@ -8,9 +8,10 @@ The same files are read by Ansible, so the layout follows its rules:
 * ``group_vars/site_<slug>.yml`` -- the site's facts and its committed prefixes;
 * ``host_vars/<host>.yml`` -- per-device facts such as port maps.
 
-Role groups (``core``, ``access``, ``ap``, ...) are not written by hand: they follow from
-each host's ``role`` (Ansible gets them from ``inventory/zz_roles.yml``, a ``constructed``
-source with the same rule).
+Role groups (``core``, ``access``, ``ap``, ...) and the ``<kind>_<slug>`` alias of every
+site group (``school_alta_skole``, so ``school_*`` selects every school) are not written
+by hand: they follow from each host's ``role`` and its site's ``kind`` (Ansible gets them
+from ``inventory/zz_roles.yml``, a ``constructed`` source with the same rules).
 
 Every problem is collected with its file and key path; nothing is half-loaded.
 """
@@ -41,10 +42,8 @@ from nornir_tasks.intent.model import (
     ZonePolicy,
 )
 
-try:  # libyaml is ~10x faster on a county-size inventory
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+# libyaml is ~10x faster on a county-size inventory
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 SITE_GROUP_PREFIX = "site_"
 HOSTS_FILE = "hosts.yml"
@@ -148,6 +147,15 @@ def _message(err: Mapping[str, Any]) -> str:
     if isinstance(inp, (str, int, float)) and err["type"] not in ("model_type", "dict_type"):
         return f"{msg} (got {inp!r})"
     return msg
+
+
+def _origin(files: dict[str, str]) -> Callable[[tuple[Any, ...]], str]:
+    """Which file a validation error's first key came from (hosts.yml or host_vars)."""
+
+    def file_of(loc: tuple[Any, ...]) -> str:
+        return files.get(str(loc[0]), HOSTS_FILE) if loc else HOSTS_FILE
+
+    return file_of
 
 
 def _read_yaml(path: Path, root: Path, out: _Collector) -> Any:
@@ -283,6 +291,11 @@ def load_intent(root: Path | str) -> Intent:
     devices: dict[str, Device] = {}
     device_site: dict[str, str] = {}
     host_files: dict[str, dict[str, str]] = {}
+    host_sites: dict[str, list[str]] = {}
+    for group, members in tree.groups.items():
+        if group.startswith(SITE_GROUP_PREFIX):
+            for member in members:
+                host_sites.setdefault(member, []).append(group)
     hv = root / "host_vars"
     for path in sorted(hv.glob("*.yml")) if hv.is_dir() else []:
         if path.stem not in tree.hosts:
@@ -293,20 +306,16 @@ def load_intent(root: Path | str) -> Intent:
         files = {k: HOSTS_FILE for k in inline}
         hrel = f"host_vars/{host}.yml"
         if (root / hrel).is_file():
-            extra = _as_mapping(_read_yaml(root / hrel, root, out), hrel, "", out)
-            for k, v in extra.items():
+            from_file = _as_mapping(_read_yaml(root / hrel, root, out), hrel, "", out)
+            for k, v in from_file.items():
                 if k in inline:
                     out.add(hrel, k, f"also set in {HOSTS_FILE}; set it in one place")
                 inline[k] = v
                 files[k] = hrel
         host_files[host] = files
-        dev = out.validate(
-            Device.model_validate, inline, HOSTS_FILE, host,
-            file_of=lambda loc, files=files: files.get(str(loc[0]), HOSTS_FILE) if loc
-            else HOSTS_FILE,
-        )
-        site_groups = [g for g in tree.groups if g.startswith(SITE_GROUP_PREFIX)
-                       and host in tree.groups[g]]
+        dev = out.validate(Device.model_validate, inline, HOSTS_FILE, host,
+                           file_of=_origin(files))
+        site_groups = sorted(host_sites.get(host, ()))
         if len(site_groups) != 1:
             out.add(HOSTS_FILE, host, f"must be in exactly one site_* group, is in {site_groups}")
             continue
@@ -325,6 +334,13 @@ def load_intent(root: Path | str) -> Intent:
         groups[role_value] = frozenset(h for h, d in devices.items() if d.role.value == role_value)
     for role in ("core", "distribution", "access", "wlc", "ap"):
         groups.setdefault(role, frozenset())
+    # `<kind>_<slug>` aliases of the site groups, so `school_*` selects every school
+    for slug, site in sites.items():
+        alias = f"{site.kind.value}_{slug}"
+        if alias in groups:
+            raise IntentError([Problem(HOSTS_FILE, alias, "group name is reserved for the "
+                                       f"alias of site_{slug}")])
+        groups[alias] = groups[SITE_GROUP_PREFIX + slug]
     groups["ungrouped"] = frozenset()
 
     intent = Intent(

@@ -1,0 +1,41 @@
+"""Shared fixtures: the reference inventory, one build of it, and the golden-file switch."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nornir_tasks.intent.loader import Intent, load_intent
+
+ROOT = Path(__file__).resolve().parent.parent
+INVENTORY = ROOT / "inventory"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from the current render (review the diff!)")
+
+
+@pytest.fixture(scope="session")
+def intent() -> Intent:
+    return load_intent(INVENTORY)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full build of the reference estate, shared by read-only tests."""
+    from nornir_tasks.build import build
+
+    out = tmp_path_factory.mktemp("build") / "build"
+    build(INVENTORY, out)
+    return out
+
+
+@pytest.fixture
+def inventory_copy(tmp_path: Path) -> Path:
+    """A private copy of the reference inventory that a test may break."""
+    dst = tmp_path / "inventory"
+    shutil.copytree(INVENTORY, dst)
+    return dst

@@ -1,0 +1,48 @@
+"""Keep the repository honest about itself: README commands, CI entry point, lint."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```(?:sh|bash|console)\n(python3 -m venv[^\n]+)\n```", text)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    marker = ci.index("# --- README test command ---")
+    test_cmd = ci[marker + 1]
+    assert test_cmd in _readme_commands()
+    assert "pytest" in test_cmd
+
+
+def test_readme_main_command_builds_the_reference_estate() -> None:
+    assert any(c.endswith("fellesnett build") for c in _readme_commands())
+
+
+def test_top_level_layout_is_the_agreed_one() -> None:
+    for name in ("playbooks", "inventory", "roles", "templates", "nornir_tasks", "tests",
+                 "ansible.cfg", "pyproject.toml", "README.md", ".ci/run", "bench", "docs"):
+        assert (ROOT / name).exists(), name
+
+
+def test_ruff_clean() -> None:
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent))
+    assert ruff, "ruff is a dev dependency"
+    proc = subprocess.run([ruff, "check", "nornir_tasks", "tests", "bench"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_clean() -> None:
+    proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
