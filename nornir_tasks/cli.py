@@ -119,12 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=_cmd_design)
 
-    try:
-        from nornir_tasks import site_add
-    except ImportError:  # pragma: no cover - only while the module is being written
-        site_add = None  # type: ignore[assignment]
-    if site_add is not None:
-        site_add.register(sub)
+    from nornir_tasks import site_add
+
+    site_add.register(sub)
     return parser
 
 

@@ -10,9 +10,7 @@ Addresses come from :class:`nornir_tasks.allocate.Allocator`, the same code path
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,15 +18,26 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter
 
-from nornir_tasks.allocate import Allocation, Allocator
+from nornir_tasks.allocate import Allocator
 from nornir_tasks.intent.loader import SITE_GROUP_PREFIX, kind_group
 from nornir_tasks.intent.model import AddressPools, SiteKind
+from nornir_tasks.site_layout import (
+    AP_MODELS,
+    SITE_HEADER,
+    ap_mac,
+    circuit_facts,
+    dump_yaml,
+    edge_model,
+    edge_ports,
+    host_prefix,
+    share,
+    site_devices,
+    slugify,
+)
 
 CORE_HOSTS = ("radhuset-core01", "radhuset-core02")
 FIBRE = "Fiberoperatør AS"
 TELCO = "Nasjonal telco ASA"
-CORE_NNI = "HundredGigE1/0/25"
-CORE_UNDERLAY_PORT = "HundredGigE1/0/26"
 
 # (name, access switches) - sizes after the school network's own count of 139 switches
 SCHOOLS = [
@@ -83,18 +92,6 @@ class SiteSpec:
     district: bool = False  # on the telco's L3VPN, so a GRE overlay per zone
 
 
-def slugify(name: str) -> str:
-    """ASCII slug of a Norwegian name.
-
-    >>> slugify("Øvre Alta skole"), slugify("Kaiskuru bo- og omsorgssenter")
-    ('ovre_alta_skole', 'kaiskuru_bo_og_omsorgssenter')
-    """
-    name = name.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
-    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    out = "".join(c if c.isalnum() else "_" for c in name)
-    return "_".join(p for p in out.split("_") if p)
-
-
 def reference_specs() -> list[SiteSpec]:
     specs = [SiteSpec("Rådhuset", SiteKind.core, 6, 8, 0)]
     for i, (name, acc) in enumerate(SCHOOLS):
@@ -133,17 +130,6 @@ def _device_count(s: SiteSpec) -> int:
     return switches + s.aps
 
 
-def _mac(host: str, salt: int = 0) -> str:
-    """Plausible Cisco AP MAC derived from the host name (stable across regenerations);
-    a caller that finds it taken retries with the next ``salt``."""
-    h = hashlib.sha256(f"{host}#{salt}".encode() if salt else host.encode()).hexdigest()
-    return f"f4db.e6{h[0:2]}.{h[2:6]}"
-
-
-def _host_prefix(slug: str) -> str:
-    return slug.replace("_", "-")
-
-
 class _Writer:
     def __init__(self, root: Path, pools: AddressPools) -> None:
         self.root = root
@@ -151,6 +137,7 @@ class _Writer:
         self.groups: dict[str, dict[str, dict[str, Any]]] = {}
         self.macs: set[str] = set()
         self.mgmt_zone = "mgmt"
+        self.gateway_host = 1
 
     def site(self, spec: SiteSpec) -> None:
         slug = slugify(spec.name)
@@ -158,31 +145,40 @@ class _Writer:
         if a.wan_vlan_base + self.alloc.pools.wan_vlans.block_size - 1 > 4094:
             # one core has 4094 VLANs: past that, a county-size estate rides GRE tunnels
             spec = dataclasses.replace(spec, district=True)
-        hp = _host_prefix(slug)
-        hosts: dict[str, dict[str, Any]] = {}
         mgmt = a.prefixes[self.mgmt_zone]
-        host_vars: dict[str, dict[str, Any]] = {}
-        if spec.kind is SiteKind.core:
-            self._core_site(hp, mgmt, spec, hosts, host_vars)
-            circuit = None
-        else:
-            circuit = self._edge_site(hp, slug, mgmt, spec, a, hosts, host_vars)
         site: dict[str, Any] = {"name": spec.name, "kind": spec.kind.value, "index": a.index}
-        if circuit:
-            site["circuit"] = circuit
+        if spec.kind is SiteKind.core:
+            hosts, host_vars = self._core_site(host_prefix(slug), mgmt, spec)
+        else:
+            site["circuit"] = circuit_facts(self._circuit(spec, a.index), a.index,
+                                            list(CORE_HOSTS))
+            hosts, host_vars = site_devices(
+                slug, spec.kind, mgmt, self.gateway_host, edge_model(spec.kind, spec.access),
+                24 if spec.access == 0 else 48, spec.access, spec.aps, spec.phones,
+                mac=self._unique_mac)
         site["prefixes"] = {z: str(n) for z, n in a.prefixes.items()}
         site["transit"] = str(a.transit)
         site["wan_vlan_base"] = a.wan_vlan_base
-        self._dump(self.root / "group_vars" / f"{SITE_GROUP_PREFIX}{slug}.yml",
-                   {"site": site},
-                   "# Site facts. prefixes, transit and wan_vlan_base were allocated once\n"
-                   "# (fellesnett site add) and are committed: never recompute them.\n")
+        self._write(f"group_vars/{SITE_GROUP_PREFIX}{slug}.yml", SITE_HEADER +
+                    dump_yaml({"site": site}))
         for host, hv in host_vars.items():
-            self._dump(self.root / "host_vars" / f"{host}.yml", hv)
+            self._write(f"host_vars/{host}.yml", dump_yaml(hv))
         self.groups.setdefault(kind_group(spec.kind), {})[SITE_GROUP_PREFIX + slug] = hosts
 
+    @staticmethod
+    def _circuit(spec: SiteSpec, index: int) -> dict[str, Any]:
+        if not spec.district:
+            return {"type": "l2", "provider": FIBRE, "circuit_id": f"FIB-{index:05d}",
+                    "bandwidth_mbps": 1000}
+        return {"type": "l3vpn", "provider": TELCO, "circuit_id": f"TEL-{index:05d}",
+                "bandwidth_mbps": 200,
+                "underlay_address": f"172.21.{index // 64}.{(index % 64) * 4 + 2}/30",
+                "underlay_gateway": f"172.21.{index // 64}.{(index % 64) * 4 + 1}"}
+
     def _core_site(self, hp: str, mgmt: Any, spec: SiteSpec,
-                   hosts: dict[str, dict[str, Any]], hv: dict[str, dict[str, Any]]) -> None:
+                   ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        hosts: dict[str, dict[str, Any]] = {}
+        hv: dict[str, dict[str, Any]] = {}
         c1, c2 = CORE_HOSTS
         for n, (host, peer) in enumerate(((c1, c2), (c2, c1))):
             hosts[host] = {"role": "core", "model": "C9500-24Y4C",
@@ -201,82 +197,42 @@ class _Writer:
             hv[host] = {"ports": ports}
         hosts[f"{hp}-wlc01"] = {"role": "wlc", "model": "C9800-40",
                                 "ansible_host": str(mgmt.network_address + 10),
-                                "standby_address": str(mgmt.network_address + 11)}
+                                "standby_address": str(mgmt.network_address + 11),
+                                "rmi_address": str(mgmt.network_address + 12)}
         hv[f"{hp}-wlc01"] = {"ports": [{"range": "TenGigabitEthernet0/0/0", "profile": "wlc",
                                         "description": "radhuset-core01"},
                                        {"range": "TenGigabitEthernet0/0/1", "profile": "wlc",
                                         "description": "radhuset-core02"}]}
-        self._access_layer(hp, mgmt, spec, hosts, hv, first_addr=20,
-                           uplink_of=lambda i: CORE_HOSTS[i % 2])
-
-    def _edge_site(self, hp: str, slug: str, mgmt: Any, spec: SiteSpec, a: Allocation,
-                   hosts: dict[str, dict[str, Any]], hv: dict[str, dict[str, Any]],
-                   ) -> dict[str, Any]:
-        core = CORE_HOSTS[a.index % 2]
-        gw_addr = str(mgmt.network_address + 1)
-        wan_port = "TenGigabitEthernet1/1/1"
-        circuit: dict[str, Any] = {
-            "type": "l3vpn" if spec.district else "l2",
-            "provider": TELCO if spec.district else FIBRE,
-            "circuit_id": f"{'TEL' if spec.district else 'FIB'}-{a.index:05d}",
-            "bandwidth_mbps": 200 if spec.district else 1000,
-            "core": core,
-            "core_interface": CORE_UNDERLAY_PORT if spec.district else CORE_NNI,
-            "site_interface": wan_port,
-        }
-        if spec.district:
-            circuit["overlay"] = "gre"
-            circuit["underlay_address"] = f"172.21.{a.index // 64}.{(a.index % 64) * 4 + 2}/30"
-            circuit["underlay_gateway"] = f"172.21.{a.index // 64}.{(a.index % 64) * 4 + 1}"
-        if spec.access == 0:
-            host = f"{hp}-sw01"
-            model = "C9200L-24P-4X" if spec.kind is SiteKind.kindergarten else "C9300-24P"
-            hosts[host] = {"role": "access", "model": model, "ansible_host": gw_addr}
-            ports, ap_ports = _edge_ports(24, spec.aps, spec.phones, spec.kind)
-            hv[host] = {"ports": ports}
-            self._aps(hp, host, ap_ports, hosts)
-            return circuit
-        dist = f"{hp}-dist01"
-        hosts[dist] = {"role": "distribution", "model": "C9500-16X", "ansible_host": gw_addr}
-        hv[dist] = {"ports": [{"range": f"TenGigabitEthernet1/0/{i + 1}", "profile": "downlink",
-                               "description": f"{hp}-acc{i + 1:02d}"}
-                              for i in range(spec.access)]}
-        self._access_layer(hp, mgmt, spec, hosts, hv, first_addr=2, uplink_of=lambda i: dist)
-        return circuit
-
-    def _access_layer(self, hp: str, mgmt: Any, spec: SiteSpec,
-                      hosts: dict[str, dict[str, Any]], hv: dict[str, dict[str, Any]],
-                      first_addr: int, uplink_of: Any) -> None:
-        aps = [spec.aps // spec.access + (1 if i < spec.aps % spec.access else 0)
-               for i in range(spec.access)]
-        phones = [spec.phones // spec.access + (1 if i < spec.phones % spec.access else 0)
-                  for i in range(spec.access)]
+        # the town hall's access switches hang off the two cores in turn
         for i in range(spec.access):
             host = f"{hp}-acc{i + 1:02d}"
             hosts[host] = {"role": "access", "model": "C9300-48P",
-                           "ansible_host": str(mgmt.network_address + first_addr + i)}
-            ports, ap_ports = _edge_ports(48, aps[i], phones[i], spec.kind)
+                           "ansible_host": str(mgmt.network_address + 20 + i)}
+            ports, ap_ports = edge_ports(48, share(spec.aps, spec.access, i),
+                                         share(spec.phones, spec.access, i), spec.kind)
             ports.append({"range": "TenGigabitEthernet1/1/1", "profile": "uplink",
-                          "description": uplink_of(i)})
+                          "description": CORE_HOSTS[i % 2]})
             hv[host] = {"ports": ports}
-            self._aps(hp, host, ap_ports, hosts, start=sum(aps[:i]))
+            first = sum(share(spec.aps, spec.access, k) for k in range(i))
+            for j, port in enumerate(ap_ports):
+                name = f"{hp}-ap{first + j + 1:02d}"
+                hosts[name] = {"role": "ap", "model": AP_MODELS[j % len(AP_MODELS)],
+                               "mac": self._unique_mac(name),
+                               "connected_to": {"switch": host, "port": port}}
+        return hosts, hv
 
-    def _aps(self, hp: str, switch: str, ports: list[str],
-             hosts: dict[str, dict[str, Any]], start: int = 0) -> None:
-        for j, port in enumerate(ports):
-            name = f"{hp}-ap{start + j + 1:02d}"
-            salt = 0
-            while _mac(name, salt) in self.macs:
-                salt += 1
-            self.macs.add(_mac(name, salt))
-            hosts[name] = {"role": "ap", "model": "C9130AXI-E" if j % 3 == 0 else "C9120AXI-E",
-                           "mac": _mac(name, salt),
-                           "connected_to": {"switch": switch, "port": port}}
+    def _unique_mac(self, host: str) -> str:
+        # a county-size estate has enough APs for 24-bit hash collisions
+        salt = 0
+        while ap_mac(host, salt) in self.macs:
+            salt += 1
+        self.macs.add(ap_mac(host, salt))
+        return ap_mac(host, salt)
 
-    def _dump(self, path: Path, data: Any, header: str = "") -> None:
+    def _write(self, rel: str, text: str) -> None:
+        path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-        path.write_text(header + text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
 
     def hosts_file(self) -> None:
         lines = ["# Devices by site kind and site. Facts per host on one line; port maps in",
@@ -292,28 +248,6 @@ class _Writer:
                                           allow_unicode=True, width=10_000).strip()
                     lines.append(f"            {host}: {flow}")
         (self.root / "hosts.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _edge_ports(n: int, aps: int, phones: int, kind: SiteKind) -> tuple[list[dict[str, Any]],
-                                                                        list[str]]:
-    """Port map of an access switch with n copper ports: clients first, then APs,
-    phones, one printer, the rest unused."""
-    g = "GigabitEthernet1/0/"
-    clients = n - 12 if n == 48 else n - 8
-    ports: list[dict[str, Any]] = [{"range": f"{g}1-{clients}", "profile": "client"}]
-    p = clients + 1
-    ap_ports = [f"{g}{p + i}" for i in range(aps)]
-    if aps:
-        ports.append({"range": f"{g}{p}" + (f"-{p + aps - 1}" if aps > 1 else ""),
-                      "profile": "ap"})
-    p += max(aps, 0)
-    if phones:
-        ports.append({"range": f"{g}{p}" + (f"-{p + phones - 1}" if phones > 1 else ""),
-                      "profile": "phone"})
-        p += phones
-    if kind is not SiteKind.kindergarten and p <= n:
-        ports.append({"range": f"{g}{p}", "profile": "printer"})
-    return ports, ap_ports
 
 
 def write_estate(root: Path, specs: list[SiteSpec], global_vars: Path,

@@ -22,7 +22,6 @@ scratch copy; the real files are then swapped in with ``os.replace`` (new files 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import shutil
@@ -34,63 +33,39 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
 
 from nornir_tasks.allocate import Allocation, Allocator
 from nornir_tasks.errors import UsageError
-
-# The naming and port-map rules are the generator's; importing them (rather than copying)
-# keeps generated and hand-added sites identical.
-from nornir_tasks.estate import (
-    CORE_NNI,
-    CORE_UNDERLAY_PORT,
-    _edge_ports,
-    _host_prefix,
-    _mac,
-    slugify,
-)
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, kind_group, load_intent
 from nornir_tasks.intent.model import (
-    Circuit,
     CircuitType,
-    Hostname,
-    Overlay,
     Role,
     Site,
     SiteKind,
 )
-from nornir_tasks.interfaces import expand_interface_range
+
+# the layout rules are shared with the generator, so hand-added and generated sites match
+from nornir_tasks.site_layout import (
+    ACCESS_SWITCH_MODEL,
+    CORE_NNI,
+    CORE_UNDERLAY_PORT,
+    DEFAULT_SINGLE_SWITCH_MODEL,
+    DEFAULT_SITE_INTERFACE,
+    DISTRIBUTION_MODEL,
+    SINGLE_SWITCH_MODEL,
+    SITE_HEADER,
+    circuit_facts,
+    copper_ports,
+    dump_yaml,
+    edge_model,
+    site_devices,
+    slugify,
+)
 
 try:  # libyaml composes a county-size hosts.yml ~10x faster
     _Composer: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Composer = yaml.SafeLoader
-
-#: Written above every site file (the same words estate.py wrote into the reference sites).
-SITE_HEADER = (
-    "# Site facts. prefixes, transit and wan_vlan_base were allocated once\n"
-    "# (fellesnett site add) and are committed: never recompute them.\n"
-)
-DEFAULT_SITE_INTERFACE = "TenGigabitEthernet1/1/1"
-#: Defaults of the reference design (estate.py): a small 24-port switch at kindergartens,
-#: 48-port access switches behind a 16-port 10G distribution switch everywhere else.
-SINGLE_SWITCH_MODEL = {SiteKind.kindergarten: "C9200L-24P-4X"}
-DEFAULT_SINGLE_SWITCH_MODEL = "C9300-24P"
-ACCESS_SWITCH_MODEL = "C9300-48P"
-DISTRIBUTION_MODEL = "C9500-16X"
-#: Copper ports assumed for a model missing from device_models (single switch, access
-#: switch): the validation then reports the unknown model by name, not a port-count guess.
-DEFAULT_COPPER_SINGLE, DEFAULT_COPPER_ACCESS = 24, 48
-ACCESS_UPLINK = "TenGigabitEthernet1/1/1"
-DOWNLINK_PREFIX = "TenGigabitEthernet1/0/"
-COPPER_PREFIX = "GigabitEthernet1/0/"
-AP_MODELS = ("C9130AXI-E", "C9120AXI-E", "C9120AXI-E")  # every third AP is the bigger model
-#: Key order of a circuit as estate.py wrote it, so new site files read like the old ones.
-CIRCUIT_ORDER = ("type", "provider", "circuit_id", "bandwidth_mbps", "core", "core_interface",
-                 "site_interface", "overlay", "underlay_address", "underlay_gateway")
-
-_HOSTNAME: TypeAdapter[str] = TypeAdapter(Hostname)
-
 
 @dataclass(frozen=True)
 class AddResult:
@@ -185,16 +160,16 @@ def add_site(
         raise UsageError(f"cannot allocate site {name!r}: {exc}") from exc
 
     cores = sorted(h for h, d in intent.devices.items() if d.role is Role.core)
-    circ = _circuit(circuit, alloc.index, cores)
+    circ = circuit_facts(circuit, alloc.index, cores)
 
     mz = intent.policy.management_zone
     if mz not in alloc.prefixes:
         raise UsageError(f"{kind.value} sites get no {mz} prefix (address_pools), so their "
                          "switches cannot have management addresses")
-    edge_model = switch_model or _edge_model(kind, access_switches)
-    hosts, host_vars = _site_devices(
-        slug, kind, alloc.prefixes[mz], intent.management.mgmt_gateway_host, edge_model,
-        _copper_ports(intent.device_models, edge_model), access_switches, aps, phones)
+    model = switch_model or edge_model(kind, access_switches)
+    hosts, host_vars = site_devices(
+        slug, kind, alloc.prefixes[mz], intent.management.mgmt_gateway_host, model,
+        copper_ports(intent.device_models, model), access_switches, aps, phones)
     taken = sorted(set(hosts) & set(intent.devices))
     if taken:
         raise UsageError(f"host names already in {HOSTS_FILE}: {', '.join(taken)}")
@@ -205,11 +180,11 @@ def add_site(
                             "transit": str(alloc.transit),
                             "wan_vlan_base": alloc.wan_vlan_base}
     new_files: dict[str, bytes] = {
-        f"group_vars/{SITE_GROUP_PREFIX}{slug}.yml": (SITE_HEADER + _dump({"site": site}))
+        f"group_vars/{SITE_GROUP_PREFIX}{slug}.yml": (SITE_HEADER + dump_yaml({"site": site}))
         .encode("utf-8"),
     }
     for host, hv in host_vars.items():
-        new_files[f"host_vars/{host}.yml"] = _dump(hv).encode("utf-8")
+        new_files[f"host_vars/{host}.yml"] = dump_yaml(hv).encode("utf-8")
     existing = [rel for rel in new_files if (inventory / rel).exists()]
     if existing:
         raise UsageError(f"would overwrite existing files: {', '.join(existing)}")
@@ -416,137 +391,6 @@ def _check_new_site(sites: Mapping[str, Site], groups: Mapping[str, frozenset[st
     if same:
         raise UsageError(f"a site named {name!r} already exists: {SITE_GROUP_PREFIX}{same[0]}")
     return slug
-
-
-def _circuit(given: Mapping[str, Any], index: int, cores: list[str]) -> dict[str, Any]:
-    """The circuit with its defaults filled in, in the key order of the site files."""
-    data = {k: v for k, v in given.items() if v is not None}  # None = "use the default"
-    raw = data.get("type")
-    if not isinstance(raw, str) or raw not in {t.value for t in CircuitType}:
-        raise UsageError(f"circuit type {raw!r} is not one of "
-                         f"{', '.join(t.value for t in CircuitType)}")
-    ctype = CircuitType(raw)
-    if "core" not in data:
-        if not cores:
-            raise UsageError("the inventory has no core switch for the circuit to land on")
-        # spread sites over the core pair the way the reference estate does
-        data["core"] = cores[index % len(cores)]
-    elif data["core"] not in cores:
-        raise UsageError(f"circuit core {data['core']!r} is not a core switch; one of "
-                         f"{', '.join(cores)}")
-    data.setdefault("site_interface", DEFAULT_SITE_INTERFACE)
-    # l2 lands on the 802.1Q NNI; l3vpn on the core's provider (underlay) port
-    data.setdefault("core_interface", CORE_NNI if ctype is CircuitType.l2 else CORE_UNDERLAY_PORT)
-    if ctype is CircuitType.l3vpn:
-        # one routing table across the provider: the zones ride in GRE, one tunnel each
-        data.setdefault("overlay", Overlay.gre.value)
-        missing = [k for k in ("underlay_address", "underlay_gateway") if k not in data]
-        if missing:
-            raise UsageError("an l3vpn circuit carries the zones in GRE tunnels: give "
-                             f"{' and '.join(missing)} (the site's address and gateway on the "
-                             "provider network)")
-    try:
-        model = Circuit.model_validate(data)
-    except ValidationError as exc:
-        raise UsageError("invalid circuit: " + "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: "
-            + ("unknown key" if e["type"] == "extra_forbidden" else str(e["msg"]))
-            for e in exc.errors())) from None
-    dumped = model.model_dump(mode="json", exclude_defaults=True)
-    ordered = {k: dumped[k] for k in CIRCUIT_ORDER if k in dumped}
-    return ordered | {k: v for k, v in dumped.items() if k not in ordered}
-
-
-def _edge_model(kind: SiteKind, access_switches: int) -> str:
-    if access_switches:
-        return ACCESS_SWITCH_MODEL
-    return SINGLE_SWITCH_MODEL.get(kind, DEFAULT_SINGLE_SWITCH_MODEL)
-
-
-def _copper_ports(device_models: Mapping[str, Any], model: str) -> int | None:
-    """Number of GigabitEthernet1/0/N ports of a model; None if the model is unknown."""
-    m = device_models.get(model)
-    if m is None:
-        return None
-    return sum(1 for spec in m.interfaces for i in expand_interface_range(spec)
-               if i.startswith(COPPER_PREFIX))
-
-
-def _site_devices(
-    slug: str, kind: SiteKind, mgmt: ipaddress.IPv4Network, gateway_host: int,
-    edge_model: str, copper: int | None, access_switches: int, aps: int, phones: int,
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """hosts.yml facts and host_vars of the site, in the order estate.py lists them."""
-    hp = _host_prefix(slug)
-    gw = mgmt.network_address + gateway_host
-    # the gateway takes the mgmt gateway address; the access switches the ones after it
-    last = gw + access_switches
-    if gw not in mgmt or last >= mgmt.broadcast_address:
-        raise UsageError(f"{1 + access_switches} switches do not fit the management prefix "
-                         f"{mgmt} from host {gateway_host} on")
-    hosts: dict[str, dict[str, Any]] = {}
-    host_vars: dict[str, dict[str, Any]] = {}
-
-    def edge(host: str, n_aps: int, n_phones: int, first_ap: int) -> list[dict[str, Any]]:
-        n = copper
-        if n is None:
-            n = DEFAULT_COPPER_SINGLE if access_switches == 0 else DEFAULT_COPPER_ACCESS
-        elif n <= 8:  # _edge_ports keeps 8 (of 48: 12) ports for APs, phones, printer
-            raise UsageError(f"switch model {edge_model} has {n} {COPPER_PREFIX}N ports; an "
-                             "edge switch needs more than 8")
-        ports, ap_ports = _edge_ports(n, n_aps, n_phones, kind)
-        have = {f"{COPPER_PREFIX}{i}" for i in range(1, n + 1)}
-        if not all(i in have for pa in ports for i in expand_interface_range(pa["range"])):
-            raise UsageError(f"{host}: {n_aps} AP and {n_phones} phone ports do not fit the "
-                             f"{n} copper ports of a {edge_model}")
-        for j, port in enumerate(ap_ports):
-            # APs are numbered across the site, in switch order (as estate.py does)
-            ap_name = f"{hp}-ap{first_ap + j + 1:02d}"
-            hosts[ap_name] = {"role": "ap", "model": AP_MODELS[j % len(AP_MODELS)],
-                              "mac": _mac(ap_name),
-                              "connected_to": {"switch": host, "port": port}}
-        return ports
-
-    if access_switches == 0:
-        host = f"{hp}-sw01"
-        hosts[host] = {"role": "access", "model": edge_model, "ansible_host": str(gw)}
-        host_vars[host] = {"ports": edge(host, aps, phones, first_ap=0)}
-    else:
-        dist = f"{hp}-dist01"
-        accs = [f"{hp}-acc{i + 1:02d}" for i in range(access_switches)]
-        hosts[dist] = {"role": "distribution", "model": DISTRIBUTION_MODEL,
-                       "ansible_host": str(gw)}
-        host_vars[dist] = {"ports": [{"range": f"{DOWNLINK_PREFIX}{i + 1}",
-                                      "profile": "downlink", "description": acc}
-                                     for i, acc in enumerate(accs)]}
-        for i, acc in enumerate(accs):
-            hosts[acc] = {"role": "access", "model": edge_model,
-                          "ansible_host": str(gw + 1 + i)}
-            ports = edge(acc, _share(aps, access_switches, i), _share(phones, access_switches, i),
-                         first_ap=sum(_share(aps, access_switches, k) for k in range(i)))
-            ports.append({"range": ACCESS_UPLINK, "profile": "uplink", "description": dist})
-            host_vars[acc] = {"ports": ports}
-    for h in hosts:
-        try:
-            _HOSTNAME.validate_python(h)
-        except ValidationError:
-            raise UsageError(f"host name {h!r} is not valid (at most 48 characters, a-z, 0-9 "
-                             "and -): use a shorter site name") from None
-    return hosts, host_vars
-
-
-def _share(total: int, parts: int, i: int) -> int:
-    """Part ``i`` of ``total`` split as evenly as possible, the first parts larger.
-
-    >>> [_share(5, 3, i) for i in range(3)]
-    [2, 2, 1]
-    """
-    return total // parts + (1 if i < total % parts else 0)
-
-
-def _dump(data: Any) -> str:
-    # the same dumper settings as estate.py, so new files match the committed ones
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 # --------------------------------------------------------------------------- hosts.yml as text

@@ -72,12 +72,14 @@ def transit_links(intent: Intent, slug: str) -> Iterator[_Link]:
     site = intent.sites[slug]
     assert site.transit is not None and site.wan_vlan_base is not None
     zones = sorted(intent.zones) if site.kind is SiteKind.core else intent.zones_at(site)
+    first = int(site.transit.network_address)
     for zone in sorted(zones, key=lambda z: intent.zones[z].id):
         zid = intent.zones[zone].id
-        base = site.transit.network_address + 2 * zid
+        base = first + 2 * zid
+        # (int, prefixlen) tuples: parsing strings here dominated county-size builds
         yield _Link(slug, zone, site.wan_vlan_base + zid,
-                    ipaddress.IPv4Interface(f"{base}/31"),
-                    ipaddress.IPv4Interface(f"{base + 1}/31"))
+                    ipaddress.IPv4Interface((base, 31)),
+                    ipaddress.IPv4Interface((base + 1, 31)))
 
 
 def _gateway_ip(intent: Intent, net: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
@@ -245,8 +247,8 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
                     nni.setdefault(c.core_interface, []).append(link.number)
                 hop, name = link.site_addr.ip, other
             else:
-                hop, name = peer_addr[link.zone], f"{other}-via-{peer}"
-            routes.append(StaticRoute(z.vrf, osite.prefixes[link.zone], hop, name[:40]))
+                hop, name = peer_addr[link.zone], f"{other}-via-peer"
+            routes.append(StaticRoute(z.vrf, osite.prefixes[link.zone], hop, name))
         if c.core == host and c.overlay is Overlay.gre:
             assert c.underlay_address is not None
             underlay_nets[other] = c.underlay_address.network

@@ -1,8 +1,8 @@
 """Design step for the Catalyst 9800 HA/SSO pair: intent -> :class:`WlcConfig` (no CLI text).
 
 The pair is one configuration (SSO keeps the standby in sync), so it is one inventory host
-with the active chassis' address in ``ansible_host`` and the standby's RMI address in
-``standby_address``.
+with the management address in ``ansible_host`` and the redundancy management (RMI)
+addresses of chassis 1 and 2 in ``rmi_address`` and ``standby_address``.
 
 Wireless follows the 9800 configuration model: WLAN -> policy profile (policy tag), flex
 profile + AP join profile (site tag), RF profiles (RF tag), and a static ``ap <mac>`` entry
@@ -256,6 +256,10 @@ def ssid_default_zone(intent: Intent, ssid: Ssid) -> str:
 
 
 def _wlan(ssid: Ssid) -> Wlan:
+    if any(c.isspace() for c in ssid.ssid):
+        # `wlan <profile> <id> <ssid>` is one line of tokens; how a 9800 quotes a blank
+        # in it is unverified, so refuse instead of rendering a line that may not parse
+        raise ValueError(f"wireless.ssids {ssid.name!r}: SSID {ssid.ssid!r} contains a blank")
     if ssid.security is WlanSecurity.dot1x:
         # WPA2/WPA3-Enterprise transition mode: WPA3 clients use SHA256 AKM and PMF, older
         # clients keep WPA2 on the same SSID (PMF optional keeps them associating).
@@ -403,28 +407,6 @@ def _ap_tags(intent: Intent, kind_tag: dict[SiteKind, str]) -> list[ApTag]:
     return sorted(tags, key=lambda t: t.mac)
 
 
-def rmi_active_address(intent: Intent, host: str) -> IPv4Address:
-    """RMI address of the active chassis: the address after the standby's RMI.
-
-    The 9800 adds the active chassis' RMI as a *secondary* address on the management SVI,
-    so it must differ from the management address in ``ansible_host``; the inventory has
-    no field for it yet, so it is derived by one fixed rule and refused if anything in the
-    inventory already uses it (a fixed rule never silently renumbers, unlike "first free").
-    """
-    dev = intent.devices[host]
-    site = intent.site_of(host)
-    net = site.prefixes[intent.policy.management_zone]
-    assert dev.standby_address is not None  # enforced by the intent checks
-    rmi = dev.standby_address + 1
-    taken = {d.ansible_host for d in intent.devices.values()} | {
-        d.standby_address for d in intent.devices.values()}
-    taken.add(net.network_address + intent.management.mgmt_gateway_host)
-    if rmi not in net or rmi in (net.network_address, net.broadcast_address) or rmi in taken:
-        raise ValueError(f"{host}: the active chassis' RMI address {rmi} (standby_address + 1) "
-                         f"is not a free host address in {net}")
-    return rmi
-
-
 def _ports(intent: Intent, host: str) -> tuple[list[Port], set[int]]:
     """Every data port of the model, from the port map; unmapped ports are shut down."""
     dev = intent.devices[host]
@@ -469,7 +451,8 @@ def build_wlc(intent: Intent, host: str) -> WlcConfig:
     mz = intent.policy.management_zone
     mzone = intent.zones[mz]
     net = site.prefixes[mz]
-    assert dev.ansible_host is not None and dev.standby_address is not None
+    # enforced by the intent checks
+    assert dev.ansible_host and dev.standby_address and dev.rmi_address
     gateway = net.network_address + intent.management.mgmt_gateway_host
     mgmt_if = mgmt_svi(intent)
     management = build_management(intent, host)
@@ -496,8 +479,7 @@ def build_wlc(intent: Intent, host: str) -> WlcConfig:
                   ipaddress.IPv4Interface(f"{dev.ansible_host}/{net.prefixlen}"))],
         ports=ports,
         routes=[StaticRoute(mzone.vrf, ANY, gateway, "default-via-core")],
-        redundancy=Redundancy("sso", mgmt_if, rmi_active_address(intent, host),
-                              dev.standby_address, gateway),
+        redundancy=Redundancy("sso", mgmt_if, dev.rmi_address, dev.standby_address, gateway),
         wireless_aaa=WirelessAaa(AUTHN_LIST, ACCT_LIST, management.aaa.radius_group),
         wireless_management_interface=mgmt_if,
         country=intent.wireless.country,

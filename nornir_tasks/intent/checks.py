@@ -16,6 +16,7 @@ from nornir_tasks.intent.model import CircuitType, Overlay, Platform, PortMode, 
 from nornir_tasks.interfaces import expand_interface_range
 
 INTERNET = "internet"
+MAX_SLUG = 31
 ROLE_PLATFORM = {
     Role.core: Platform.ios_xe,
     Role.distribution: Platform.ios_xe,
@@ -136,6 +137,15 @@ def _wireless(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
             yield Problem(f, key_path("wireless", "ssids", int(second), attr),
                           f"{v!r} is already used by ssids[{first}]")
     for i, s in enumerate(w.ssids):
+        if any(c.isspace() for c in s.ssid):
+            # how a 9800 quotes a blank inside `wlan <profile> <id> <ssid>` is unverified
+            yield Problem(f, key_path("wireless", "ssids", i, "ssid"),
+                          f"{s.ssid!r} contains a blank, which this project does not render yet")
+        if s.aaa_override and s.zone != intent.policy.restricted_zone:
+            yield Problem(f, key_path("wireless", "ssids", i, "zone"),
+                          f"with aaa_override the default zone must be the restricted zone "
+                          f"{intent.policy.restricted_zone!r}: a user RADIUS says nothing "
+                          f"about must not land in {s.zone!r}")
         if s.zone not in intent.zones:
             yield Problem(f, key_path("wireless", "ssids", i, "zone"), f"no such zone {s.zone!r}")
         if (s.security.value == "psk") != (s.psk_secret is not None):
@@ -185,6 +195,10 @@ def _sites(intent: Intent) -> Iterator[Problem]:
     wv = intent.pools.wan_vlans
     for slug, site in sorted(intent.sites.items()):
         f = _site_file(slug)
+        if len(slug) > MAX_SLUG:
+            # the slug names static routes, VLANs and site tags on the devices
+            yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug,
+                          f"site slug {slug!r} is longer than {MAX_SLUG} characters")
         expected = sorted(z for z, p in intent.pools.zones.items() if site.kind in p.prefix_length)
         for z in sorted(set(expected) - set(site.prefixes)):
             yield Problem(f, "site.prefixes", f"zone {z!r} has no prefix (run `fellesnett site "
@@ -374,9 +388,32 @@ def _devices(intent: Intent) -> Iterator[Problem]:
                               f"{dev.redundancy_peer!r} is not a {dev.role.value} at the same site")
         elif dev.role is Role.core:
             yield Problem(HOSTS_FILE, f"{host}.redundancy_peer", "core switches come in pairs")
-        if dev.role is Role.wlc and dev.standby_address is None:
-            yield Problem(HOSTS_FILE, f"{host}.standby_address",
-                          "the controller is an HA/SSO pair: give the standby chassis address")
+        if dev.role is Role.wlc:
+            yield from _wlc_addresses(intent, host)
+
+
+def _wlc_addresses(intent: Intent, host: str) -> Iterator[Problem]:
+    dev = intent.devices[host]
+    site = intent.site_of(host)
+    net = site.prefixes.get(intent.policy.management_zone)
+    taken = {d.ansible_host for h, d in intent.devices.items()} | {
+        d.standby_address for h, d in intent.devices.items() if h != host} | {
+        d.rmi_address for h, d in intent.devices.items() if h != host}
+    if net is not None:
+        taken.add(net.network_address + intent.management.mgmt_gateway_host)
+    for attr in ("standby_address", "rmi_address"):
+        addr = getattr(dev, attr)
+        if addr is None:
+            yield Problem(HOSTS_FILE, f"{host}.{attr}", "required: the controller is an "
+                          "HA/SSO pair with a redundancy management address per chassis")
+        elif net is not None and (addr not in net or addr in (
+                net.network_address, net.broadcast_address)):
+            yield Problem(HOSTS_FILE, f"{host}.{attr}",
+                          f"{addr} is not a host address of the site's management prefix {net}")
+        elif addr in taken:
+            yield Problem(HOSTS_FILE, f"{host}.{attr}", f"{addr} is already used")
+    if dev.rmi_address is not None and dev.rmi_address == dev.standby_address:
+        yield Problem(HOSTS_FILE, f"{host}.rmi_address", "must differ from standby_address")
 
 
 def _ports(intent: Intent, host: str) -> Iterator[Problem]:
@@ -426,6 +463,16 @@ def _ap(intent: Intent, host: str) -> Iterator[Problem]:
                 yield Problem(HOSTS_FILE, f"{host}.connected_to.port",
                               f"{sw} {dev.connected_to.port} has profile {pa.profile!r}, "
                               "not an AP port (native VLAN must be the AP zone)")
+            elif prof is not None and prof.trunk_zones is not None:
+                kind = intent.site_of(host).kind
+                for s in intent.wireless.ssids:
+                    if kind in s.site_kinds and s.zone not in prof.trunk_zones:
+                        # a FlexConnect AP switches locally: a VLAN its port does not
+                        # carry black-holes every client put there
+                        yield Problem(intent.host_files[sw].get("ports", HOSTS_FILE),
+                                      f"port_profiles.{pa.profile}.trunk_zones",
+                                      f"does not carry zone {s.zone!r}, the default of SSID "
+                                      f"{s.name!r} broadcast by {host}")
             return
     yield Problem(HOSTS_FILE, f"{host}.connected_to.port",
                   f"{dev.connected_to.port} is not in {sw}'s port map")

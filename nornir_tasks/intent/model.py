@@ -351,7 +351,11 @@ class Device(Frozen):
     ports: list[PortAssignment] = []
     redundancy_peer: Hostname | None = Field(None, description="Core HSRP / WLC SSO peer.")
     standby_address: ipaddress.IPv4Address | None = Field(
-        None, description="WLC pair: address of the standby chassis' RMI."
+        None, description="WLC pair: redundancy management (RMI) address of chassis 2."
+    )
+    rmi_address: ipaddress.IPv4Address | None = Field(
+        None, description="WLC pair: RMI address of chassis 1 (a second address on the "
+        "management SVI, so never the management address itself)."
     )
     priority: Annotated[int, Field(ge=1, le=255)] | None = None
     underlay_address: ipaddress.IPv4Interface | None = Field(

@@ -458,12 +458,23 @@ def test_aaa_override_outside_the_restricted_zone_is_refused(intent: Intent) -> 
         render(bad)
 
 
-def test_rmi_address_that_is_taken_is_refused(intent: Intent) -> None:
+def test_rmi_addresses_are_checked_in_the_intent(inventory_copy: Path) -> None:
+    """The RMI of chassis 1 is a second address on the management SVI: reusing the
+    management address (or any other) is refused before anything is rendered."""
+    from nornir_tasks.errors import IntentError
+
+    hosts = inventory_copy / "hosts.yml"
+    hosts.write_text(hosts.read_text().replace("rmi_address: 10.0.0.12", "rmi_address: 10.0.0.10"))
+    with pytest.raises(IntentError) as err:
+        load_intent(inventory_copy)
+    assert [(p.file, p.path) for p in err.value.problems] == [
+        ("hosts.yml", "radhuset-wlc01.rmi_address")]
+    assert "already used" in err.value.problems[0].message
+
+
+def test_rmi_addresses_are_rendered(intent: Intent) -> None:
     host = next(h for h, d in intent.devices.items() if d.role.value == "wlc")
     dev = intent.devices[host]
-    assert dev.ansible_host is not None
-    # standby + 1 would be the WLC's own management address
-    devices = {**intent.devices,
-               host: dev.model_copy(update={"standby_address": dev.ansible_host - 1})}
-    with pytest.raises(ValueError, match="RMI"):
-        render(dataclasses.replace(intent, devices=devices))
+    _, text = render(intent)
+    assert (f"redun-management interface Vlan100 chassis 1 address {dev.rmi_address} "
+            f"chassis 2 address {dev.standby_address}") in text

@@ -20,6 +20,7 @@ A case is ``tests/intent_cases/<name>/`` holding two files:
 ``expected.yml``
     ``errors``: problems that must ALL be reported, each ``{file, path, message_contains}``
     (file and key path exact, message by substring). Optional keys: ``description``;
+    ``max_problems`` to bound the total (one mistake must not drown in follow-on errors);
     ``cli: true`` to also run ``python -m nornir_tasks.cli validate`` on the case;
     ``known_bug`` (text) marks the case as an expected failure until the loader or the
     checks are fixed -- strict, so a fix turns it red until the marker is removed.
@@ -30,7 +31,6 @@ Adding a case is adding a directory; nothing here changes.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -45,7 +45,6 @@ from nornir_tasks.errors import IntentError, Problem
 from nornir_tasks.intent.loader import load_intent
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO / "inventory"
 CASES = REPO / "tests" / "intent_cases"
 MIN_CASES = 30
 
@@ -54,7 +53,7 @@ _PATH = re.compile(rf"^{_KEY}(?:\.{_KEY})*$")
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _OPS = {"set", "delete", "raw", "remove_file", "move_to"}
 _ERROR_KEYS = {"file", "path", "message_contains"}
-_EXPECTED_KEYS = {"errors", "description", "cli", "known_bug"}
+_EXPECTED_KEYS = {"errors", "description", "max_problems", "cli", "known_bug"}
 
 
 # --------------------------------------------------------------------------- the case format
@@ -65,6 +64,7 @@ class Case:
     name: str
     patch: list[dict[str, Any]]
     errors: list[dict[str, str]]
+    max_problems: int | None
     cli: bool
     known_bug: str | None
 
@@ -76,6 +76,7 @@ def _load_case(directory: Path) -> Case:
         name=directory.name,
         patch=patch,
         errors=expected["errors"],
+        max_problems=expected.get("max_problems"),
         cli=bool(expected.get("cli", False)),
         known_bug=expected.get("known_bug"),
     )
@@ -161,13 +162,6 @@ def _missing(problems: list[Problem], case: Case) -> list[dict[str, str]]:
     return [e for e in case.errors if not any(_matches(p, e) for p in problems)]
 
 
-@pytest.fixture
-def inventory(tmp_path: Path) -> Path:
-    root = tmp_path / "inventory"
-    shutil.copytree(REFERENCE, root)
-    return root
-
-
 # --------------------------------------------------------------------------- the tests
 
 
@@ -183,27 +177,30 @@ def test_case_files_are_well_formed(directory: Path) -> None:
     for err in expected["errors"]:
         assert set(err) == _ERROR_KEYS, f"each error needs exactly {sorted(_ERROR_KEYS)}"
         assert all(isinstance(err[k], str) for k in _ERROR_KEYS)
+    assert isinstance(expected.get("max_problems", 1), int)
     patch = yaml.safe_load((directory / "patch.yml").read_text(encoding="utf-8"))
     assert isinstance(patch, list) and patch, "patch.yml is a non-empty list of edits"
 
 
 @pytest.mark.parametrize("case", _params())
-def test_invalid_intent_is_reported(case: Case, inventory: Path) -> None:
-    apply_patch(inventory, case.patch)
+def test_invalid_intent_is_reported(case: Case, inventory_copy: Path) -> None:
+    apply_patch(inventory_copy, case.patch)
     with pytest.raises(IntentError) as info:
-        load_intent(inventory)
+        load_intent(inventory_copy)
     problems = info.value.problems
     missing = _missing(problems, case)
     listing = "\n".join(f"  {p}" for p in problems[:40])
     assert not missing, f"not reported: {missing}\nreported ({len(problems)}):\n{listing}"
+    if case.max_problems is not None:
+        assert len(problems) <= case.max_problems, f"{len(problems)} problems:\n{listing}"
 
 
 @pytest.mark.parametrize("case", [p for p in _params() if p.values[0].cli])
-def test_cli_reports_the_problem(case: Case, inventory: Path) -> None:
-    apply_patch(inventory, case.patch)
+def test_cli_reports_the_problem(case: Case, inventory_copy: Path) -> None:
+    apply_patch(inventory_copy, case.patch)
     proc = subprocess.run(
-        [sys.executable, "-m", "nornir_tasks.cli", "validate", "--inventory", str(inventory)],
-        capture_output=True, text=True, cwd=inventory.parent, timeout=120, check=False,
+        [sys.executable, "-m", "nornir_tasks.cli", "validate", "--inventory", str(inventory_copy)],
+        capture_output=True, text=True, cwd=inventory_copy.parent, timeout=120, check=False,
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 2, proc.stderr
@@ -216,10 +213,10 @@ def test_cli_reports_the_problem(case: Case, inventory: Path) -> None:
                                        f"{proc.stderr}"
 
 
-def test_cli_in_process_exit_code(inventory: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    apply_patch(inventory, [{"file": "group_vars/all/zones.yml", "set": "zones.voice.vlan",
+def test_cli_in_process_exit_code(inventory_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    apply_patch(inventory_copy, [{"file": "group_vars/all/zones.yml", "set": "zones.voice.vlan",
                              "value": 150}])
-    assert main(["validate", "--inventory", str(inventory)]) == 2
+    assert main(["validate", "--inventory", str(inventory_copy)]) == 2
     err = capsys.readouterr().err
     assert "  group_vars/all/zones.yml: zones.voice.vlan: 150 is already used by guest" in err
     assert "(1 problem):" in err
