@@ -73,9 +73,9 @@ class Zone(Frozen):
         description="Fixed small number; selects the zone's transit /31 and WAN VLAN inside a "
         "site's allocated blocks. Never reuse or change it."
     )
-    vlan: VlanId
-    vrf: VrfName
-    description: str
+    vlan: VlanId = Field(description="802.1Q VLAN of the zone at every site that has it.")
+    vrf: VrfName = Field(description="VRF (routing table) of the zone on every L3 device.")
+    description: str = Field(description="Human description (VLAN/VRF/SVI descriptions).")
     dhcp: bool = Field(True, description="Clients get addresses by DHCP relay on this zone's SVI.")
     client_zone: bool = Field(
         True, description="Users or devices authenticate into it (802.1X/MAB/WLAN)."
@@ -109,9 +109,9 @@ class WanVlanPool(Frozen):
 
 
 class AddressPools(Frozen):
-    zones: dict[Name, AddressPool]
-    transit: TransitPool
-    wan_vlans: WanVlanPool = WanVlanPool()
+    zones: dict[Name, AddressPool] = Field(description="One pool per zone.")
+    transit: TransitPool = Field(description="Per-site blocks of /31 links to the core.")
+    wan_vlans: WanVlanPool = Field(WanVlanPool(), description="Per-site WAN VLAN blocks.")
 
 
 # --------------------------------------------------------------------------- policy
@@ -149,14 +149,15 @@ class ZonePolicy(Frozen):
     management_zone: Name = Field(
         description="Zone of device management; reachable only from management.noc_prefixes."
     )
-    rules: list[PolicyRule]
-    infrastructure: list[InfraFlow] = []
+    rules: list[PolicyRule] = Field(description="Allowed flows; everything else is denied.")
+    infrastructure: list[InfraFlow] = Field(
+        [], description="Flows that must cross zones (CAPWAP, RADIUS, DNS, ...).")
 
 
 class Service(Frozen):
     description: str
-    prefixes: list[ipaddress.IPv4Network]
-    ports: list[PortSpec]
+    prefixes: list[ipaddress.IPv4Network] = Field(description="Where the service lives.")
+    ports: list[PortSpec] = Field(description="`tcp/N`, `udp/N-M`, `icmp` or `any`.")
 
 
 # --------------------------------------------------------------------------- management
@@ -313,10 +314,11 @@ class Circuit(Frozen):
 
 
 class Site(Frozen):
-    name: str
-    kind: SiteKind
-    index: Annotated[int, Field(ge=1, le=4000)]
-    address: str = ""
+    name: str = Field(description="Human name (UTF-8; transliterated in device CLI).")
+    kind: SiteKind = Field(description="Decides which zones the site has and their sizes.")
+    index: Annotated[int, Field(ge=1, le=4000)] = Field(
+        description="Unique site number, allocated once.")
+    address: str = Field("", description="Street address (docs only).")
     circuit: Circuit | None = Field(None, description="WAN circuit; the core site has none.")
     prefixes: dict[Name, ipaddress.IPv4Network] = Field(
         description="Zone prefixes, allocated once by `fellesnett site add`; never recomputed."
@@ -340,15 +342,16 @@ class ApLink(Frozen):
 class Device(Frozen):
     """One inventory host: facts from hosts.yml merged with its host_vars file."""
 
-    role: Role
-    model: str
+    role: Role = Field(description="Decides the device's function and its role group.")
+    model: str = Field(description="A key of device_models.")
     ansible_host: ipaddress.IPv4Address | None = Field(
         None, description="Management address (in the site's mgmt prefix)."
     )
     serial: str | None = None
     mac: MacAddress | None = Field(None, description="AP Ethernet MAC (controller tags).")
-    connected_to: ApLink | None = None
-    ports: list[PortAssignment] = []
+    connected_to: ApLink | None = Field(None, description="AP: switch and port it hangs off.")
+    ports: list[PortAssignment] = Field(
+        [], description="Port map; ports not listed get the `unused` profile.")
     redundancy_peer: Hostname | None = Field(None, description="Core HSRP / WLC SSO peer.")
     standby_address: ipaddress.IPv4Address | None = Field(
         None, description="WLC pair: redundancy management (RMI) address of chassis 2."

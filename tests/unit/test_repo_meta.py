@@ -46,3 +46,12 @@ def test_mypy_strict_clean() -> None:
     proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_inventory_format_doc_is_generated_from_the_models() -> None:
+    from nornir_tasks.intent.schema_docs import render
+
+    committed = (ROOT / "docs" / "inventory-format.md").read_text()
+    assert committed == render(), (
+        "docs/inventory-format.md is stale: python -m nornir_tasks.intent.schema_docs "
+        "> docs/inventory-format.md")
