@@ -73,13 +73,13 @@ MUNICIPAL = [
     ("Avlastningsboligen", 0), ("Bofellesskapet Saga", 0), ("Bofellesskapet Komsa", 0),
     ("Kjøkkensentralen", 0), ("Lageret Aronnes", 0), ("Parkdrift", 0),
     ("Havnekontoret", 0), ("Alta stadion", 0), ("Kirkegårdsforvaltningen", 0),
-    ("Interkommunal legevakt Talvik", 0), ("Helsesenter Kåfjord", 0),
+    ("Legevakt Talvik", 0), ("Helsesenter Kåfjord", 0),
     ("Legekontoret Komagfjord", 0), ("Oppvekstkontoret", 0), ("Arkivet", 0),
     ("Skatteoppkreveren", 0), ("Innkjøpskontoret", 0), ("Kontrollutvalget", 0),
     ("Jobbsentralen", 0), ("Vaktmestertjenesten", 0), ("Alta kino", 0),
 ]
 DISTRICT_MUNICIPAL = {"Talvik omsorgssenter", "Kåfjord omsorgssenter", "Helsesenter Kåfjord",
-                      "Legekontoret Komagfjord", "Interkommunal legevakt Talvik"}
+                      "Legekontoret Komagfjord", "Legevakt Talvik"}
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,13 @@ ROLE_PLATFORM = {
 }
 
 
+SWITCH_ROLES = (Role.access, Role.distribution, Role.core)
+
+
 def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
     problems: list[Problem] = []
-    for check in (_zones, _pools, _policy, _wireless, _port_profiles):
+    for check in (_zones, _pools, _policy, _wireless, _port_profiles, _management,
+                  _ap_trunks):
         problems.extend(check(intent, section_file))
     problems.extend(_sites(intent))
     problems.extend(_prefix_overlaps(intent))
@@ -38,6 +42,22 @@ def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
 
 def _site_file(slug: str) -> str:
     return f"group_vars/{SITE_GROUP_PREFIX}{slug}.yml"
+
+
+def _where(intent: Intent, host: str, key: str, *rest: object) -> tuple[str, str]:
+    """File and key path of a host fact: ``host.key`` in hosts.yml, ``key`` in host_vars."""
+    f = intent.host_files[host].get(key, HOSTS_FILE)
+    return f, (key_path(host, key, *rest) if f == HOSTS_FILE else key_path(key, *rest))
+
+
+def _management(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    mz = intent.policy.management_zone
+    pool = intent.pools.zones.get(mz)
+    n = intent.management.mgmt_gateway_host
+    for kind, length in sorted((pool.prefix_length if pool else {}).items()):
+        if n > 2 ** (32 - length) - 2:
+            yield Problem(sf["management"], "management.mgmt_gateway_host",
+                          f"{n} is not a host number of a /{length} ({mz} at {kind.value} sites)")
 
 
 def _dupes(values: dict[str, object]) -> Iterator[tuple[str, str, object]]:
@@ -85,8 +105,13 @@ def _pools(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
     for i, (a, na) in enumerate(nets):
         for b, nb in nets[i + 1:]:
             if na.overlaps(nb):
-                yield Problem(f, key_path("address_pools", "zones", b),
-                              f"pool {nb} overlaps the {a} pool {na}")
+                where = ("address_pools.transit.pool" if b == "transit"
+                         else key_path("address_pools", "zones", b))
+                yield Problem(f, where, f"pool {nb} overlaps the {a} pool {na}")
+    wv = intent.pools.wan_vlans
+    if wv.first + wv.block_size - 1 > wv.last:
+        yield Problem(f, "address_pools.wan_vlans.last",
+                      f"{wv.last} leaves no room for a block of {wv.block_size} from {wv.first}")
     for name, pool in intent.pools.zones.items():
         for kind, length in pool.prefix_length.items():
             if length < pool.pool.prefixlen:
@@ -159,6 +184,27 @@ def _wireless(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
             if pool is not None and kind not in pool.prefix_length:
                 yield Problem(f, key_path("wireless", "ssids", i, "site_kinds"),
                               f"zone {s.zone!r} does not exist at {kind.value} sites")
+
+
+def _ap_trunks(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    """A FlexConnect AP switches locally: a VLAN its port does not carry black-holes every
+    client put there, so an AP port's trunk carries the default zone of every SSID."""
+    used: set[tuple[str, SiteKind]] = set()
+    for host, dev in intent.devices.items():
+        sw = intent.devices.get(dev.connected_to.switch) if dev.connected_to else None
+        if dev.role is Role.ap and dev.connected_to is not None and sw is not None:
+            for pa in sw.ports:
+                if dev.connected_to.port in expand_interface_range(pa.range):
+                    used.add((pa.profile, intent.site_of(host).kind))
+    for name, kind in sorted(used):
+        prof = intent.port_profiles.get(name)
+        if prof is None or prof.trunk_zones is None:
+            continue
+        for s in intent.wireless.ssids:
+            if kind in s.site_kinds and s.zone not in prof.trunk_zones:
+                yield Problem(sf["port_profiles"], f"port_profiles.{name}.trunk_zones",
+                              f"does not carry zone {s.zone!r}, the default of SSID "
+                              f"{s.name!r}, yet APs are connected to {name!r} ports")
 
 
 UNUSED_PROFILE = "unused"
@@ -275,8 +321,7 @@ def _circuit(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
         yield from _port_exists(intent, gw, c.site_interface, f, "site.circuit.site_interface")
         for i, pa in enumerate(intent.devices[gw].ports):
             if c.site_interface in expand_interface_range(pa.range):
-                yield Problem(intent.host_files[gw].get("ports", HOSTS_FILE),
-                              key_path(gw, "ports", i, "range"),
+                yield Problem(*_where(intent, gw, "ports", i, "range"),
                               f"{c.site_interface} is the WAN port of site {slug}; "
                               "remove it from the port map")
 
@@ -314,52 +359,55 @@ def _devices(intent: Intent) -> Iterator[Problem]:
     addrs: dict[str, object] = {h: d.ansible_host for h, d in intent.devices.items()
                                 if d.ansible_host is not None}
     for first, second, v in _dupes(addrs):
-        yield Problem(HOSTS_FILE, f"{second}.ansible_host", f"{v} is already used by {first}")
+        yield Problem(*_where(intent, second, "ansible_host"), f"{v} is already used by {first}")
     macs: dict[str, object] = {h: d.mac for h, d in intent.devices.items() if d.mac}
     for first, second, v in _dupes(macs):
-        yield Problem(HOSTS_FILE, f"{second}.mac", f"{v} is already used by {first}")
+        yield Problem(*_where(intent, second, "mac"), f"{v} is already used by {first}")
+    cabled: dict[str, object] = {h: (d.connected_to.switch, d.connected_to.port)
+                                 for h, d in intent.devices.items() if d.connected_to}
+    for first, second, v in _dupes(cabled):
+        yield Problem(*_where(intent, second, "connected_to", "port"),
+                      f"{v[1]} of {v[0]} is already taken by {first}")  # type: ignore[index]
     per_site: dict[str, list[str]] = defaultdict(list)
     for host in sorted(intent.devices):
         dev = intent.devices[host]
-        files = intent.host_files[host]
         slug = intent.device_site[host]
         site = intent.sites.get(slug)
         per_site[slug].append(host)
         model = intent.device_models.get(dev.model)
         if model is None:
-            yield Problem(files.get("model", HOSTS_FILE), f"{host}.model",
+            yield Problem(*_where(intent, host, "model"),
                           f"unknown model {dev.model!r}; add it to device_models")
             continue
         if model.platform is not ROLE_PLATFORM[dev.role]:
-            yield Problem(files.get("model", HOSTS_FILE), f"{host}.model",
+            yield Problem(*_where(intent, host, "model"),
                           f"{dev.model} is a {model.platform.value} model, not fit for role "
                           f"{dev.role.value}")
         if dev.role is Role.ap:
             yield from _ap(intent, host)
             continue
         if dev.ansible_host is None:
-            yield Problem(HOSTS_FILE, f"{host}.ansible_host", "required (management address)")
+            yield Problem(*_where(intent, host, "ansible_host"), "required (management address)")
         elif site is not None and mz in site.prefixes:
             net = site.prefixes[mz]
             gw = net.network_address + intent.management.mgmt_gateway_host
-            is_gw = site.kind is not SiteKind.core and intent.gateway_of(slug) == host
+            is_gw = (site.kind is not SiteKind.core and dev.role in SWITCH_ROLES
+                     and intent.gateway_of(slug) == host)
             if dev.ansible_host not in net or dev.ansible_host in (
                     net.network_address, net.broadcast_address):
-                yield Problem(HOSTS_FILE, f"{host}.ansible_host",
+                yield Problem(*_where(intent, host, "ansible_host"),
                               f"{dev.ansible_host} is not a host address of the site's "
                               f"{mz} prefix {net}")
             elif is_gw and dev.ansible_host != gw:
-                yield Problem(HOSTS_FILE, f"{host}.ansible_host",
+                yield Problem(*_where(intent, host, "ansible_host"),
                               f"{host} is the site gateway: its management address is the "
                               f"{mz} gateway {gw}")
             elif not is_gw and dev.ansible_host == gw:
-                yield Problem(HOSTS_FILE, f"{host}.ansible_host",
+                yield Problem(*_where(intent, host, "ansible_host"),
                               f"{gw} is the {mz} gateway address of the site")
         yield from _ports(intent, host)
-    for slug, hosts in sorted(per_site.items()):
-        site = intent.sites.get(slug)
-        if site is None:
-            continue
+    for slug, site in sorted(intent.sites.items()):
+        hosts = per_site.get(slug, [])
         roles = [intent.devices[h].role for h in hosts]
         switches = [r for r in roles if r in (Role.access, Role.distribution, Role.core)]
         f = _site_file(slug)
@@ -380,14 +428,28 @@ def _devices(intent: Intent) -> Iterator[Problem]:
                               "a site with several switches needs exactly one distribution "
                               "switch (the site gateway)")
     for host, dev in sorted(intent.devices.items()):
-        if dev.redundancy_peer is not None:
+        if dev.redundancy_peer == host:
+            yield Problem(*_where(intent, host, "redundancy_peer"),
+                          f"{host} cannot be its own peer")
+        elif dev.redundancy_peer is not None:
             peer = intent.devices.get(dev.redundancy_peer)
+            if peer is not None and peer.redundancy_peer != host:
+                yield Problem(*_where(intent, host, "redundancy_peer"),
+                              f"{dev.redundancy_peer} names {peer.redundancy_peer!r} as its "
+                              f"peer, not {host}")
             if peer is None or peer.role is not dev.role or intent.device_site[
                     dev.redundancy_peer] != intent.device_site[host]:
-                yield Problem(HOSTS_FILE, f"{host}.redundancy_peer",
+                yield Problem(*_where(intent, host, "redundancy_peer"),
                               f"{dev.redundancy_peer!r} is not a {dev.role.value} at the same site")
         elif dev.role is Role.core:
-            yield Problem(HOSTS_FILE, f"{host}.redundancy_peer", "core switches come in pairs")
+            yield Problem(*_where(intent, host, "redundancy_peer"), "core switches come in pairs")
+        gre = sorted(s for s, site in intent.sites.items() if site.circuit is not None
+                     and site.circuit.core == host and site.circuit.overlay is Overlay.gre)
+        if gre and dev.role is Role.core and (dev.underlay_address is None
+                                                or dev.underlay_gateway is None):
+            yield Problem(*_where(intent, host, "underlay_address"),
+                          "required with underlay_gateway: the GRE circuits of "
+                          f"{', '.join(gre)} land on this core switch")
         if dev.role is Role.wlc:
             yield from _wlc_addresses(intent, host)
 
@@ -404,16 +466,16 @@ def _wlc_addresses(intent: Intent, host: str) -> Iterator[Problem]:
     for attr in ("standby_address", "rmi_address"):
         addr = getattr(dev, attr)
         if addr is None:
-            yield Problem(HOSTS_FILE, f"{host}.{attr}", "required: the controller is an "
+            yield Problem(*_where(intent, host, attr), "required: the controller is an "
                           "HA/SSO pair with a redundancy management address per chassis")
         elif net is not None and (addr not in net or addr in (
                 net.network_address, net.broadcast_address)):
-            yield Problem(HOSTS_FILE, f"{host}.{attr}",
+            yield Problem(*_where(intent, host, attr),
                           f"{addr} is not a host address of the site's management prefix {net}")
         elif addr in taken:
-            yield Problem(HOSTS_FILE, f"{host}.{attr}", f"{addr} is already used")
+            yield Problem(*_where(intent, host, attr), f"{addr} is already used")
     if dev.rmi_address is not None and dev.rmi_address == dev.standby_address:
-        yield Problem(HOSTS_FILE, f"{host}.rmi_address", "must differ from standby_address")
+        yield Problem(*_where(intent, host, "rmi_address"), "must differ from standby_address")
 
 
 def _ports(intent: Intent, host: str) -> Iterator[Problem]:
@@ -447,32 +509,23 @@ def _ports(intent: Intent, host: str) -> Iterator[Problem]:
 def _ap(intent: Intent, host: str) -> Iterator[Problem]:
     dev = intent.devices[host]
     if dev.mac is None:
-        yield Problem(HOSTS_FILE, f"{host}.mac", "required: the controller tags APs by MAC")
+        yield Problem(*_where(intent, host, "mac"), "required: the controller tags APs by MAC")
     if dev.connected_to is None:
-        yield Problem(HOSTS_FILE, f"{host}.connected_to", "required (switch and port)")
+        yield Problem(*_where(intent, host, "connected_to"), "required (switch and port)")
         return
     sw = dev.connected_to.switch
-    if sw not in intent.devices or intent.device_site.get(sw) != intent.device_site[host]:
-        yield Problem(HOSTS_FILE, f"{host}.connected_to.switch",
+    if sw not in intent.devices or intent.device_site.get(sw) != intent.device_site[host] \
+            or intent.devices[sw].role not in SWITCH_ROLES:
+        yield Problem(*_where(intent, host, "connected_to", "switch"),
                       f"{sw!r} is not a switch at the AP's site")
         return
     for pa in intent.devices[sw].ports:
         if dev.connected_to.port in expand_interface_range(pa.range):
             prof = intent.port_profiles.get(pa.profile)
             if prof is not None and prof.native_zone != intent.wireless.ap_zone:
-                yield Problem(HOSTS_FILE, f"{host}.connected_to.port",
+                yield Problem(*_where(intent, host, "connected_to", "port"),
                               f"{sw} {dev.connected_to.port} has profile {pa.profile!r}, "
                               "not an AP port (native VLAN must be the AP zone)")
-            elif prof is not None and prof.trunk_zones is not None:
-                kind = intent.site_of(host).kind
-                for s in intent.wireless.ssids:
-                    if kind in s.site_kinds and s.zone not in prof.trunk_zones:
-                        # a FlexConnect AP switches locally: a VLAN its port does not
-                        # carry black-holes every client put there
-                        yield Problem(intent.host_files[sw].get("ports", HOSTS_FILE),
-                                      f"port_profiles.{pa.profile}.trunk_zones",
-                                      f"does not carry zone {s.zone!r}, the default of SSID "
-                                      f"{s.name!r} broadcast by {host}")
             return
-    yield Problem(HOSTS_FILE, f"{host}.connected_to.port",
+    yield Problem(*_where(intent, host, "connected_to", "port"),
                   f"{dev.connected_to.port} is not in {sw}'s port map")

@@ -43,7 +43,30 @@ from nornir_tasks.intent.model import (
 )
 
 # libyaml is ~10x faster on a county-size inventory
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """Safe loader that refuses a key written twice in one mapping (YAML keeps the last)."""
+
+
+def _mapping_without_duplicates(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    # built in one pass (keys are scalars here): constructing every key twice doubled the
+    # load time of a county-size inventory
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"found duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                        _mapping_without_duplicates)
 
 SITE_GROUP_PREFIX = "site_"
 HOSTS_FILE = "hosts.yml"
@@ -133,7 +156,9 @@ class _Collector:
             for err in exc.errors():
                 loc = tuple(err["loc"])
                 where = file_of(loc) if file_of else file
-                self.add(where, key_path(*prefix, *loc), _message(err))
+                # the prefix (e.g. the host name) is only part of the key path in `file`
+                self.add(where, key_path(*(prefix if where == file else ()), *loc),
+                         _message(err))
             return None
 
 
@@ -234,7 +259,12 @@ def load_intent(root: Path | str) -> Intent:
     if not (root / HOSTS_FILE).is_file():
         raise IntentError([Problem(str(root), "", f"not an inventory: no {HOSTS_FILE}")])
 
-    tree = _walk_hosts(_read_yaml(root / HOSTS_FILE, root, out), out)
+    hosts_data = _read_yaml(root / HOSTS_FILE, root, out)
+    if out.problems:  # not YAML: without its groups every other file would look stale
+        raise IntentError(out.problems)
+    tree = _walk_hosts(hosts_data, out)
+    if out.problems and not tree.hosts:
+        raise IntentError(out.problems)
 
     # estate-wide intent -----------------------------------------------------------
     sections: dict[str, Any] = {}
@@ -243,10 +273,11 @@ def load_intent(root: Path | str) -> Intent:
     for path in sorted(all_dir.glob("*.yml")) if all_dir.is_dir() else []:
         rel = path.relative_to(root).as_posix()
         for key, value in _as_mapping(_read_yaml(path, root, out), rel, "", out).items():
-            if key.startswith("ansible_"):
+            if str(key).startswith("ansible_"):
                 continue
             if key not in GLOBAL_SECTIONS:
-                out.add(rel, key, f"unknown section; expected one of {sorted(GLOBAL_SECTIONS)}")
+                out.add(rel, str(key),
+                        f"unknown section; expected one of {sorted(GLOBAL_SECTIONS)}")
             elif key in sections:
                 out.add(rel, key, f"already defined in {section_file[key]}")
             else:
@@ -268,10 +299,13 @@ def load_intent(root: Path | str) -> Intent:
         if not path.is_file():
             out.add(rel, "", f"missing: every site group in {HOSTS_FILE} needs its site facts")
             continue
+        before = len(out.problems)
         data = _as_mapping(_read_yaml(path, root, out), rel, "", out)
-        extra = [k for k in data if k != "site" and not k.startswith("ansible_")]
+        if len(out.problems) > before:  # not YAML or not a mapping: said so already
+            continue
+        extra = [k for k in data if k != "site" and not str(k).startswith("ansible_")]
         for k in extra:
-            out.add(rel, k, "unknown key; site facts go under `site:`")
+            out.add(rel, str(k), "unknown key; site facts go under `site:`")
         site = out.validate(Site.model_validate, data.get("site"), rel, "site")
         if site is None:
             continue
@@ -283,9 +317,21 @@ def load_intent(root: Path | str) -> Intent:
                     f"expected under {kind_group(site.kind)!r}")
     gv = root / "group_vars"
     for path in sorted(gv.glob("*.yml")) if gv.is_dir() else []:
+        rel = path.relative_to(root).as_posix()
         if path.stem not in tree.groups:
-            out.add(path.relative_to(root).as_posix(), "",
-                    f"no group {path.stem!r} in {HOSTS_FILE} (stale file or typo?)")
+            out.add(rel, "", f"no group {path.stem!r} in {HOSTS_FILE} (stale file or typo?)")
+        elif not path.stem.startswith(SITE_GROUP_PREFIX):
+            keys = [str(k) for k in _as_mapping(_read_yaml(path, root, out), rel, "", out)
+                    if not str(k).startswith("ansible_")]
+            if keys:
+                out.add(rel, "", f"{keys} would reach Ansible but not fellesnett: estate-wide "
+                        "intent goes in group_vars/all/, site facts in group_vars/site_<slug>.yml")
+    for folder in ("group_vars", "group_vars/all", "host_vars"):
+        d = root / folder
+        for path in sorted(d.iterdir()) if d.is_dir() else []:
+            if path.is_file() and path.suffix != ".yml" and not path.name.startswith("."):
+                out.add(path.relative_to(root).as_posix(), "", f"only *.yml files are read; "
+                        f"rename it to {path.stem}.yml (Ansible reads {path.suffix} too)")
 
     # devices ----------------------------------------------------------------------
     devices: dict[str, Device] = {}

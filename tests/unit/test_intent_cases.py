@@ -213,9 +213,10 @@ def test_cli_reports_the_problem(case: Case, inventory_copy: Path) -> None:
                                        f"{proc.stderr}"
 
 
-def test_cli_in_process_exit_code(inventory_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_in_process_exit_code(inventory_copy: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
     apply_patch(inventory_copy, [{"file": "group_vars/all/zones.yml", "set": "zones.voice.vlan",
-                             "value": 150}])
+                                  "value": 150}])
     assert main(["validate", "--inventory", str(inventory_copy)]) == 2
     err = capsys.readouterr().err
     assert "  group_vars/all/zones.yml: zones.voice.vlan: 150 is already used by guest" in err
