@@ -38,7 +38,7 @@ TAR_ROOT = "handover"
 MANIFEST = "MANIFEST.sha256"
 TARBALL = "handover.tar.gz"
 #: below this many devices a process pool costs more than it saves
-PARALLEL_THRESHOLD = 400
+PARALLEL_THRESHOLD = 100
 
 
 @dataclass

@@ -443,10 +443,12 @@ def _devices(intent: Intent) -> Iterator[Problem]:
                               f"{dev.redundancy_peer!r} is not a {dev.role.value} at the same site")
         elif dev.role is Role.core:
             yield Problem(*_where(intent, host, "redundancy_peer"), "core switches come in pairs")
-        gre = sorted(s for s, site in intent.sites.items() if site.circuit is not None
-                     and site.circuit.core == host and site.circuit.overlay is Overlay.gre)
-        if gre and dev.role is Role.core and (dev.underlay_address is None
-                                                or dev.underlay_gateway is None):
+        if dev.role is not Role.core:
+            gre = []  # scanning every site for every host was quadratic at county scale
+        else:
+            gre = sorted(s for s, site in intent.sites.items() if site.circuit is not None
+                         and site.circuit.core == host and site.circuit.overlay is Overlay.gre)
+        if gre and (dev.underlay_address is None or dev.underlay_gateway is None):
             yield Problem(*_where(intent, host, "underlay_address"),
                           "required with underlay_gateway: the GRE circuits of "
                           f"{', '.join(gre)} land on this core switch")
