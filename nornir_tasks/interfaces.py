@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+#: more ports than any chassis has: a typo such as 1-99999999 must not expand for minutes
+MAX_RANGE = 1024
 _RANGE = re.compile(r"^(?P<prefix>[A-Za-z][A-Za-z-]*(?:\d+/)*)(?P<first>\d+)(?:-(?P<last>\d+))?$")
 _SPLIT = re.compile(r"(\d+)")
 
@@ -18,6 +20,8 @@ def _expand(spec: str) -> tuple[str, ...]:
     last = int(m["last"]) if m["last"] else first
     if last < first:
         raise ValueError(f"range runs backwards: {spec!r}")
+    if last - first >= MAX_RANGE:
+        raise ValueError(f"range of more than {MAX_RANGE} interfaces: {spec!r}")
     return tuple(f"{m['prefix']}{n}" for n in range(first, last + 1))
 
 

@@ -61,6 +61,9 @@ class Aaa:
     dead_time_minutes: int
     source_interface: str  # e.g. Vlan100
     vrf: str  # management VRF
+    # named 802.1X method lists besides `default` (the controller's WLANs use their own)
+    dot1x_lists: list[str] = field(default_factory=list)
+    identity_accounting_lists: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

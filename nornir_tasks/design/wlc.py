@@ -16,6 +16,7 @@ Zones are data: flex profiles list whatever client zones the sites have, so a ne
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass
@@ -167,15 +168,6 @@ class Redundancy:
 
 
 @dataclass(frozen=True, slots=True)
-class WirelessAaa:
-    """802.1X method lists the WLANs and policy profiles refer to, and the RADIUS group."""
-
-    authentication_list: str
-    accounting_list: str
-    radius_group: str
-
-
-@dataclass(frozen=True, slots=True)
 class WlcConfig:
     hostname: str
     site: str
@@ -190,7 +182,6 @@ class WlcConfig:
     ports: list[Port]
     routes: list[StaticRoute]
     redundancy: Redundancy
-    wireless_aaa: WirelessAaa
     wireless_management_interface: str
     country: str
     wlans: list[Wlan]
@@ -455,7 +446,10 @@ def build_wlc(intent: Intent, host: str) -> WlcConfig:
     assert dev.ansible_host and dev.standby_address and dev.rmi_address
     gateway = net.network_address + intent.management.mgmt_gateway_host
     mgmt_if = mgmt_svi(intent)
-    management = build_management(intent, host)
+    base = build_management(intent, host)
+    # the WLANs' own 802.1X lists print among the other aaa lines (shared aaa.j2)
+    management = dataclasses.replace(base, aaa=dataclasses.replace(
+        base.aaa, dot1x_lists=[AUTHN_LIST], identity_accounting_lists=[ACCT_LIST]))
 
     ports, port_vlans = _ports(intent, host)
     vlan_names = {z.vlan: name.upper() for name, z in intent.zones.items()}
@@ -480,7 +474,6 @@ def build_wlc(intent: Intent, host: str) -> WlcConfig:
         ports=ports,
         routes=[StaticRoute(mzone.vrf, ANY, gateway, "default-via-core")],
         redundancy=Redundancy("sso", mgmt_if, dev.rmi_address, dev.standby_address, gateway),
-        wireless_aaa=WirelessAaa(AUTHN_LIST, ACCT_LIST, management.aaa.radius_group),
         wireless_management_interface=mgmt_if,
         country=intent.wireless.country,
         wlans=[_wlan(s) for s in ssids],

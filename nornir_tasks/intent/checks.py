@@ -381,8 +381,8 @@ def _devices(intent: Intent) -> Iterator[Problem]:
             continue
         if model.platform is not ROLE_PLATFORM[dev.role]:
             yield Problem(*_where(intent, host, "model"),
-                          f"{dev.model} is a {model.platform.value} model, not fit for role "
-                          f"{dev.role.value}")
+                          f"{dev.model} is a model of platform {model.platform.value}, "
+                          f"not fit for role {dev.role.value}")
         if dev.role is Role.ap:
             yield from _ap(intent, host)
             continue
@@ -498,7 +498,7 @@ def _ports(intent: Intent, host: str) -> Iterator[Problem]:
             for z in filter(None, [prof.zone, prof.voice_zone, prof.native_zone]):
                 if z not in site.prefixes and z in intent.zones:
                     yield Problem(f, f"{path}.profile", f"profile {pa.profile!r} uses zone "
-                                  f"{z!r}, which {site.kind.value} sites do not have")
+                                  f"{z!r}, which site {intent.device_site[host]} has no prefix for")
         for name in expand_interface_range(pa.range):
             if name not in have:
                 yield Problem(f, f"{path}.range", f"{name} does not exist on {dev.model}")
