@@ -32,7 +32,7 @@ SWITCH_ROLES = (Role.access, Role.distribution, Role.core)
 def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     for check in (_zones, _pools, _policy, _wireless, _port_profiles, _management,
-                  _ap_trunks):
+                  _ap_trunks, _authorization):
         problems.extend(check(intent, section_file))
     problems.extend(_sites(intent))
     problems.extend(_prefix_overlaps(intent))
@@ -205,6 +205,24 @@ def _ap_trunks(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
                 yield Problem(sf["port_profiles"], f"port_profiles.{name}.trunk_zones",
                               f"does not carry zone {s.zone!r}, the default of SSID "
                               f"{s.name!r}, yet APs are connected to {name!r} ports")
+
+
+def _authorization(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    f = sf["authorization"]
+    groups = intent.authorization.groups
+    for first, second, v in _dupes({str(i): g.group for i, g in enumerate(groups)}):
+        yield Problem(f, key_path("authorization", "groups", int(second), "group"),
+                      f"{v!r} is already used by groups[{first}]")
+    for i, g in enumerate(groups):
+        if g.zone not in intent.zones:
+            yield Problem(f, key_path("authorization", "groups", i, "zone"),
+                          f"no such zone {g.zone!r}")
+        elif not intent.zones[g.zone].client_zone:
+            yield Problem(f, key_path("authorization", "groups", i, "zone"),
+                          f"{g.zone!r} is not a client zone: RADIUS never puts users there")
+        if g.voice and g.method.value != "mab":
+            yield Problem(f, key_path("authorization", "groups", i, "voice"),
+                          "the voice domain is granted to devices (MAB) only")
 
 
 UNUSED_PROFILE = "unused"

@@ -30,6 +30,7 @@ from nornir_tasks.errors import IntentError, Problem, key_path
 from nornir_tasks.intent.model import (
     Aaa,
     AddressPools,
+    Authorization,
     Device,
     DeviceModel,
     Management,
@@ -79,6 +80,7 @@ GLOBAL_SECTIONS: dict[str, Any] = {
     "services": dict[str, Service],
     "management": Management,
     "aaa": Aaa,
+    "authorization": Authorization,
     "wireless": Wireless,
     "port_profiles": dict[str, PortProfile],
     "device_models": dict[str, DeviceModel],
@@ -105,6 +107,7 @@ class Intent:
     services: dict[str, Service]
     management: Management
     aaa: Aaa
+    authorization: Authorization
     wireless: Wireless
     port_profiles: dict[str, PortProfile]
     device_models: dict[str, DeviceModel]
@@ -397,6 +400,7 @@ def load_intent(root: Path | str) -> Intent:
         services=parsed["services"],
         management=parsed["management"],
         aaa=parsed["aaa"],
+        authorization=parsed["authorization"],
         wireless=parsed["wireless"],
         port_profiles=parsed["port_profiles"],
         device_models=parsed["device_models"],

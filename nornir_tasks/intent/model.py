@@ -160,6 +160,32 @@ class Service(Frozen):
     ports: list[PortSpec] = Field(description="`tcp/N`, `udp/N-M`, `icmp` or `any`.")
 
 
+# --------------------------------------------------------------------------- authorization
+
+
+class AuthMethod(StrEnum):
+    dot1x = "dot1x"
+    mab = "mab"
+
+
+class AuthGroup(Frozen):
+    """A user or device group of the directory / device register, and the zone its
+    members are put in by RADIUS (wired and wireless alike)."""
+
+    group: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+    zone: Name
+    method: AuthMethod = Field(description="802.1X users, or devices by MAC (MAB).")
+    description: str = ""
+    voice: bool = Field(False, description="Grant the voice domain (IP phones, MAB).")
+
+
+class Authorization(Frozen):
+    """RADIUS authorisation policy: group -> zone VLAN. Anything unknown (a user in no
+    group, a MAC in no device group) gets the restricted zone."""
+
+    groups: list[AuthGroup]
+
+
 # --------------------------------------------------------------------------- management
 
 
