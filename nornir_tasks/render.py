@@ -52,11 +52,38 @@ def network_of(value: Any) -> str:
     return str(ipaddress.ip_network(str(value), strict=False).network_address)
 
 
+#: Port numbers IOS prints by keyword in ACLs (it converts them when the entry is stored).
+IOS_PORT_NAMES = {
+    "tcp": {21: "ftp", 23: "telnet", 25: "smtp", 49: "tacacs", 53: "domain", 80: "www",
+            110: "pop3", 179: "bgp"},
+    "udp": {53: "domain", 67: "bootps", 68: "bootpc", 69: "tftp", 123: "ntp", 161: "snmp",
+            162: "snmptrap", 500: "isakmp", 514: "syslog"},
+}
+
+
+def ios_ports(ports: str, protocol: str) -> str:
+    """An ACL port match as IOS prints it: keywords for well-known ports.
+
+    >>> ios_ports("53", "udp"), ios_ports("443", "tcp"), ios_ports("10000-20000", "udp")
+    ('eq domain', 'eq 443', 'range 10000 20000')
+    """
+    names = IOS_PORT_NAMES.get(protocol, {})
+
+    def one(p: str) -> str:
+        return names.get(int(p), p)
+
+    if "-" in ports:
+        first, last = ports.split("-", 1)
+        return f"range {one(first)} {one(last)}"
+    return f"eq {one(ports)}"
+
+
 FILTERS = {
     "ios_mask": ios_mask,
     "ios_wildcard": ios_wildcard,
     "ip_of": ip_of,
     "network_of": network_of,
+    "ios_ports": ios_ports,
 }
 
 

@@ -99,7 +99,7 @@ class Management:
 @dataclass(frozen=True, slots=True)
 class AclEntry:
     seq: int
-    action: str  # permit | deny
+    action: str  # permit | deny | remark
     # vendor-neutral match; templates print it in the device's form
     protocol: str | None = None  # None for standard ACLs
     source: IPv4Network | None = None  # None = any
@@ -107,6 +107,8 @@ class AclEntry:
     dst_ports: str | None = None  # e.g. "443" or "10000-20000"
     established: bool = False
     remark: str | None = None
+    src_ports: str | None = None
+    icmp_type: str | None = None  # echo | echo-reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,7 @@ class Svi:
     address: IPv4Interface
     helpers: list[IPv4Address] = field(default_factory=list)
     hsrp: Hsrp | None = None
+    acl_in: str | None = None  # the zone's ingress ACL, on the core's zone-facing side
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,7 @@ class Tunnel:
     source: str
     destination: IPv4Address
     key: int
+    acl_in: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

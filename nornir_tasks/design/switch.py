@@ -48,6 +48,7 @@ from nornir_tasks.intent.model import (
     SiteKind,
 )
 from nornir_tasks.interfaces import expand_interface_range
+from nornir_tasks.policy import acl_name, zone_acls
 
 IBNS_POLICY = "PMAP_DefaultWiredDot1xClosedAuth_1X_MAB"
 RA_GUARD_POLICY = "RA-GUARD-HOST"
@@ -142,7 +143,8 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
         ports=ports,
         routes=sorted(routes, key=lambda r: (r.vrf or "", int(r.prefix.network_address),
                                              r.prefix.prefixlen, int(r.next_hop))),
-        acls=management_acls(intent),
+        acls=sorted([*management_acls(intent), *(zone_acls(intent) if is_core else [])],
+                    key=lambda a: a.name),
         dot1x=Dot1x(
             policy=IBNS_POLICY,
             critical_vlan=restricted,
@@ -217,7 +219,8 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
         svis.append(Svi(z.vlan, ascii_text(z.description), z.vrf,
                         ipaddress.IPv4Interface(f"{addr}/{net.prefixlen}"),
                         helpers=helpers if z.dhcp else [],
-                        hsrp=Hsrp(z.vlan, vip, 110 if me == 0 else 100)))
+                        hsrp=Hsrp(z.vlan, vip, 110 if me == 0 else 100),
+                        acl_in=acl_name(zone)))
     # the pair's own per-zone link, so each core reaches sites landing on the other
     peer_addr: dict[str, ipaddress.IPv4Address] = {}
     for link in transit_links(intent, slug):
@@ -240,10 +243,12 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
                 if c.overlay is Overlay.gre:
                     assert c.underlay_address is not None
                     tunnels.append(Tunnel(link.number, desc, z.vrf, link.core_addr,
-                                          c.core_interface, c.underlay_address.ip, link.number))
+                                          c.core_interface, c.underlay_address.ip, link.number,
+                                          acl_in=acl_name(link.zone)))
                 else:
                     vlans[link.number] = Vlan(link.number, f"WAN-{other.upper()}"[:32])
-                    svis.append(Svi(link.number, desc, z.vrf, link.core_addr))
+                    svis.append(Svi(link.number, desc, z.vrf, link.core_addr,
+                                    acl_in=acl_name(link.zone)))
                     nni.setdefault(c.core_interface, []).append(link.number)
                 hop, name = link.site_addr.ip, other
             else:

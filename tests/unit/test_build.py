@@ -197,3 +197,26 @@ def test_tarball_is_valid_gzip_with_fixed_header(built: Path) -> None:
     assert data[4:8] == b"\x00\x00\x00\x00"  # mtime 0
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         assert tar.getnames()[0] == "handover"
+
+
+GLUED = re.compile(r"[0-9a-z](ip|no|tunnel|switchport|description|standby|vrf|shutdown|"
+                   r"access-session|spanning-tree|storm-control|service-policy) ")
+
+
+def test_rendered_configs_are_well_formed_cli(built: Path) -> None:
+    """Whitespace control in a template can glue two commands or drop an indent: every
+    line must be a clean CLI line, whatever the feature."""
+    for cfg in (built / "configs").rglob("*.cfg"):
+        in_banner = False
+        for n, line in enumerate(cfg.read_text().splitlines(), 1):
+            where = f"{cfg.name}:{n}: {line!r}"
+            if line.startswith("banner "):
+                in_banner = True
+                continue
+            if in_banner:
+                in_banner = line != "^C"
+                continue
+            assert line and line == line.rstrip() and "\t" not in line, where
+            indent = len(line) - len(line.lstrip(" "))
+            assert indent <= 3, where
+            assert not GLUED.search(line.lstrip()), where

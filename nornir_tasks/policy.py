@@ -1,0 +1,324 @@
+"""The zone policy matrix compiled into stateless ingress ACLs, one per zone, by Aerleon.
+
+The core pair is the single policy point. Every core interface that faces a zone's hosts
+(the per-site transit links and the town hall's own zone SVIs) filters what enters from
+that zone with ``ZONE-<ZONE>-IN``. The ACLs are stateless, exactly like IOS-XE ACLs, so
+replies need explicit terms: TCP ``established``, UDP from the service port, ICMP
+echo-reply.
+
+Term order of each zone's ACL (first match wins):
+
+1. replies to flows other parties may open towards the zone (the operator's NOC and the
+   monitoring system towards the management zone; rules whose ``to`` is this zone);
+2. traffic inside the zone (between its own sites);
+3. infrastructure flows (DNS, DHCP relay, NTP, RADIUS, ...) listed for the zone;
+4. the zone's rules towards services and other zones, on their ports;
+5. internet: deny every internal prefix, then permit anything else;
+6. deny everything.
+
+The matrix is compiled into vendor-neutral :class:`Term` s first; Aerleon (a maintained
+ACL generator) turns them into Cisco extended ACLs, which are parsed back into
+structured :class:`~nornir_tasks.design.structured.AclEntry` s so the template prints them
+the way the device does (sequence numbers, port names).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from nornir_tasks.design.structured import Acl, AclEntry
+from nornir_tasks.intent.checks import INTERNET
+from nornir_tasks.intent.loader import Intent
+
+Net = ipaddress.IPv4Network
+PRIVATE = [Net("10.0.0.0/8"), Net("172.16.0.0/12"), Net("192.168.0.0/16")]
+
+
+def acl_name(zone: str) -> str:
+    """Name of a zone's ingress ACL on the core.
+
+    >>> acl_name("pupils")
+    'ZONE-PUPILS-IN'
+    """
+    return f"ZONE-{zone.upper()}-IN"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One vendor-neutral, stateless filter term."""
+
+    name: str
+    action: str  # accept | deny
+    protocols: tuple[str, ...] = ()  # () = any IP protocol
+    source: tuple[Net, ...] = ()  # () = any
+    destination: tuple[Net, ...] = ()
+    source_ports: tuple[str, ...] = ()  # "443" or "10000-20000"
+    destination_ports: tuple[str, ...] = ()
+    established: bool = False
+    icmp_types: tuple[str, ...] = ()  # echo-request | echo-reply
+    comment: str = ""
+
+
+@dataclass
+class _Builder:
+    zone: str
+    terms: list[Term] = field(default_factory=list)
+
+    def add(self, term: Term) -> None:
+        self.terms.append(term)
+
+
+def _split_ports(ports: list[str]) -> dict[str, list[str]]:
+    """``["tcp/443", "udp/53", "icmp"]`` -> ``{"tcp": ["443"], "udp": ["53"], "icmp": []}``.
+
+    >>> _split_ports(["tcp/443", "udp/10000-20000", "tcp/53"])
+    {'tcp': ['443', '53'], 'udp': ['10000-20000']}
+    """
+    out: dict[str, list[str]] = {}
+    for spec in ports:
+        proto, _, port = spec.partition("/")
+        out.setdefault(proto, [])
+        if port:
+            out[proto].append(port)
+    return out
+
+
+def _service_terms(prefix: str, src: tuple[Net, ...], dst: tuple[Net, ...],
+                   ports: list[str], comment: str) -> list[Term]:
+    terms = []
+    for proto, plist in sorted(_split_ports(ports).items()):
+        if proto == "any":
+            terms.append(Term(f"{prefix}-ip", "accept", (), src, dst, comment=comment))
+        elif proto == "icmp":
+            terms.append(Term(f"{prefix}-icmp", "accept", ("icmp",), src, dst,
+                              icmp_types=("echo-request",), comment=comment))
+        else:
+            terms.append(Term(f"{prefix}-{proto}", "accept", (proto,), src, dst,
+                              destination_ports=tuple(plist), comment=comment))
+    return terms
+
+
+def _reply_terms(prefix: str, src: tuple[Net, ...], dst: tuple[Net, ...],
+                 ports: list[str], comment: str) -> list[Term]:
+    """Stateless replies from ``src`` (the answering side) to ``dst`` (the opener)."""
+    terms = []
+    for proto, plist in sorted(_split_ports(ports).items()):
+        if proto == "tcp":
+            terms.append(Term(f"{prefix}-tcp", "accept", ("tcp",), src, dst,
+                              source_ports=tuple(plist), established=True, comment=comment))
+        elif proto == "udp":
+            terms.append(Term(f"{prefix}-udp", "accept", ("udp",), src, dst,
+                              source_ports=tuple(plist), comment=comment))
+        elif proto == "icmp":
+            terms.append(Term(f"{prefix}-icmp", "accept", ("icmp",), src, dst,
+                              icmp_types=("echo-reply",), comment=comment))
+    return terms
+
+
+def zone_terms(intent: Intent) -> dict[str, list[Term]]:
+    """The compiled terms of every zone's ingress ACL, in evaluation order."""
+    pools = {z: (p.pool,) for z, p in intent.pools.zones.items()}
+    services = {n: tuple(s.prefixes) for n, s in intent.services.items()}
+    pol = intent.policy
+    mgmt = pol.management_zone
+    noc = tuple(intent.management.noc_prefixes)
+    collectors = tuple(Net(f"{c}/32") for c in intent.management.snmp_collectors)
+    internal = tuple(ipaddress.collapse_addresses(
+        [*PRIVATE, *(p.pool for p in intent.pools.zones.values()),
+         *(n for s in intent.services.values() for n in s.prefixes)]))
+    out: dict[str, list[Term]] = {}
+    for zone in sorted(intent.zones, key=lambda z: intent.zones[z].id):
+        b = _Builder(zone)
+        src = pools[zone]
+        # 1. replies to what others may open towards this zone
+        if zone == mgmt:
+            for t in _reply_terms("reply-noc", src, noc, ["tcp/22", "icmp"],
+                                  "replies to the operator's NOC (SSH, ping)"):
+                b.add(t)
+            for t in _reply_terms("reply-monitoring", src, collectors, ["udp/161"],
+                                  "replies to SNMP polls from the monitoring system"):
+                b.add(t)
+        for i, rule in enumerate(pol.rules):
+            if rule.to == zone and rule.ports:
+                for t in _reply_terms(f"reply-{rule.from_}-{i}", src, pools[rule.from_],
+                                      list(rule.ports), f"replies to {rule.from_}"):
+                    b.add(t)
+        # 2. inside the zone, between its sites
+        b.add(Term("intra-zone", "accept", (), src, src, comment=f"{zone} to {zone}"))
+        # 3. infrastructure flows
+        for flow in pol.infrastructure:
+            if zone in flow.from_:
+                dst = services[flow.to] if flow.to in services else pools[flow.to]
+                for t in _service_terms(f"infra-{flow.name}", src, dst, list(flow.ports),
+                                        flow.description or flow.name):
+                    b.add(t)
+        # 4. rules towards services and zones
+        to_internet = False
+        for i, rule in enumerate(pol.rules):
+            if rule.from_ != zone:
+                continue
+            if rule.to == INTERNET:
+                to_internet = True
+                continue
+            if rule.to in services:
+                ports = list(rule.ports or intent.services[rule.to].ports)
+                dst = services[rule.to]
+            else:
+                ports, dst = list(rule.ports or []), pools[rule.to]
+            for t in _service_terms(f"rule-{i}-{rule.to}", src, dst, [*ports, "icmp"],
+                                    rule.description or f"{zone} to {rule.to}"):
+                b.add(t)
+        # 5. internet: nothing internal, anything else
+        if to_internet:
+            b.add(Term("internet-not-internal", "deny", (), src, internal,
+                       comment="internet only: no internal destination"))
+            b.add(Term("internet", "accept", (), src, (), comment=f"{zone} to the internet"))
+        # 6. default deny
+        b.add(Term("default-deny", "deny", comment="default deny between zones"))
+        out[zone] = b.terms
+    return out
+
+
+# --------------------------------------------------------------------------- Aerleon
+
+
+def _aerleon_inputs(terms: dict[str, list[Term]]) -> tuple[list[dict[str, Any]],
+                                                            dict[str, Any]]:
+    """Aerleon policy (one filter per zone) and its network/service definitions."""
+    networks: dict[str, Any] = {}
+    services: dict[str, Any] = {}
+
+    def net_name(nets: tuple[Net, ...]) -> str:
+        name = "NET_" + "_".join(str(n).replace(".", "_").replace("/", "_") for n in nets)
+        networks.setdefault(name, {"values": [{"address": str(n)} for n in nets]})
+        return name
+
+    def svc_name(protos: tuple[str, ...], ports: tuple[str, ...]) -> str:
+        name = "SVC_" + "_".join(protos) + "_" + "_".join(p.replace("-", "_") for p in ports)
+        services.setdefault(name, [{"port": p, "protocol": proto}
+                                   for p in ports for proto in protos])
+        return name
+
+    filters = []
+    for zone, zterms in terms.items():
+        aterms = []
+        for t in zterms:
+            at: dict[str, Any] = {"name": t.name, "action": t.action}
+            if t.comment:
+                at["comment"] = t.comment
+            if t.protocols:
+                at["protocol"] = " ".join(t.protocols)
+            if t.source:
+                at["source-address"] = net_name(t.source)
+            if t.destination:
+                at["destination-address"] = net_name(t.destination)
+            if t.source_ports:
+                at["source-port"] = svc_name(t.protocols, t.source_ports)
+            if t.destination_ports:
+                at["destination-port"] = svc_name(t.protocols, t.destination_ports)
+            if t.established:
+                at["option"] = "tcp-established"
+            if t.icmp_types:
+                at["icmp-type"] = " ".join(t.icmp_types)
+            aterms.append(at)
+        filters.append({"header": {"targets": {"cisco": f"{acl_name(zone)} extended"}},
+                        "terms": aterms})
+    policy = {"filename": "zones", "filters": filters}
+    return [policy], {"networks": networks, "services": services}
+
+
+_ADDR = r"(?:any|host \S+|\S+ \S+)"
+_PORT = r"(?:eq \S+|range \S+ \S+)"
+_LINE = re.compile(
+    rf"^(?P<action>permit|deny) (?P<proto>\S+) (?P<src>{_ADDR})(?: (?P<sport>{_PORT}))?"
+    rf" (?P<dst>{_ADDR})(?: (?P<dport>{_PORT}))?(?: (?P<icmp>\d+))?"
+    rf"(?P<est> established)?$")
+_ICMP_NAMES = {"0": "echo-reply", "8": "echo"}
+
+
+def _net(text: str) -> Net | None:
+    if text == "any":
+        return None
+    if text.startswith("host "):
+        return Net(f"{text[5:]}/32")
+    addr, wildcard = text.split()
+    return Net(f"{addr}/{wildcard}")
+
+
+def _ports(text: str | None) -> str | None:
+    if text is None:
+        return None
+    parts = text.split()
+    return parts[1] if parts[0] == "eq" else f"{parts[1]}-{parts[2]}"
+
+
+def parse_cisco_acl(text: str) -> dict[str, list[AclEntry]]:
+    """Aerleon's Cisco output -> structured entries, numbered as IOS-XE numbers them.
+
+    A remark takes the sequence number of the entry after it, the way 17.x prints it.
+    """
+    acls: dict[str, list[AclEntry]] = {}
+    current: list[AclEntry] | None = None
+    remark: str | None = None
+    seq = 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("ip access-list extended "):
+            current = acls.setdefault(line.split()[-1], [])
+            seq, remark = 0, None
+            continue
+        if current is None or not line or line.startswith(("!", "no ", "exit")):
+            continue
+        if line.startswith("remark "):
+            text_ = line[len("remark "):]
+            if "$" not in text_:  # Aerleon's $Id:$ placeholders
+                remark = text_
+            continue
+        m = _LINE.match(line)
+        if m is None:
+            raise ValueError(f"unexpected ACL line from Aerleon: {line!r}")
+        seq += 10
+        if remark is not None:
+            current.append(AclEntry(seq=seq, action="remark", remark=remark))
+            remark = None
+        current.append(AclEntry(
+            seq=seq, action=m["action"], protocol=m["proto"], source=_net(m["src"]),
+            destination=_net(m["dst"]), src_ports=_ports(m["sport"]),
+            dst_ports=_ports(m["dport"]), established=bool(m["est"]),
+            icmp_type=_ICMP_NAMES.get(m["icmp"], m["icmp"]) if m["icmp"] else None))
+    return acls
+
+
+# one Aerleon run per intent: every core switch and verify ask for the same ACLs
+_CACHE: dict[int, tuple[Intent, dict[str, list[AclEntry]]]] = {}
+
+
+def _generate(intent: Intent) -> dict[str, list[AclEntry]]:
+    hit = _CACHE.get(id(intent))
+    if hit is not None and hit[0] is intent:
+        return hit[1]
+    from aerleon import api
+    from aerleon.lib import naming
+
+    policies, defs = _aerleon_inputs(zone_terms(intent))
+    definitions = naming.Naming()
+    definitions.ParseDefinitionsObject(defs, "")
+    # Aerleon logs a warning per expanded term; the output is checked, not the log
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    out = api.Generate(policies, definitions)  # type: ignore[arg-type]  # plain dicts
+    assert out is not None
+    acls = parse_cisco_acl(out["zones.acl"])
+    if len(_CACHE) >= 4:
+        _CACHE.clear()
+    _CACHE[id(intent)] = (intent, acls)
+    return acls
+
+
+def zone_acls(intent: Intent) -> list[Acl]:
+    """Every zone's ingress ACL, sorted by name (the order IOS-XE prints them)."""
+    acls = _generate(intent)
+    return [Acl(name, "extended", entries) for name, entries in sorted(acls.items())]
