@@ -4,6 +4,7 @@ Output layout (default ``build/``)::
 
     configs/<site>/<host>.cfg    every switch and the controller pair
     docs/...                     IP plan, zones and matrix, SSIDs, one sheet per site
+    radius/...                   RADIUS authorisation policy (FreeRADIUS files, CSV)
     MANIFEST.sha256              sha256 of every file above, sorted by path
     handover.tar.gz              all of the above under handover/, byte-reproducible
 
@@ -191,6 +192,7 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
           progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
     """The main job. Raises IntentError / UsageError before anything is written."""
     from nornir_tasks.docs import build_docs
+    from nornir_tasks.radius import build_radius
     from nornir_tasks.errors import UsageError
 
     start = time.perf_counter()
@@ -218,6 +220,9 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
     for rel, text in sorted(build_docs(intent, selected).items()):
         files[f"docs/{rel}"] = text.encode()
         result.docs.append(f"docs/{rel}")
+    # the RADIUS authorisation policy ships with the configs it must match
+    for rel, text in sorted(build_radius(intent).items()):
+        files[rel] = text.encode()
     files[MANIFEST] = manifest_text(files).encode()
     tarball = deterministic_tarball(files)
     result.tarball_sha256 = hashlib.sha256(tarball).hexdigest()

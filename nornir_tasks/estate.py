@@ -308,6 +308,7 @@ SYNTHETIC_POOLS: dict[str, Any] = {
             "core": 24, "school": 26, "kindergarten": 28, "education_unit": 27, "municipal": 26}},
         "guest": {"pool": "10.80.0.0/12", "prefix_length": {
             "core": 23, "school": 23, "kindergarten": 26, "education_unit": 24, "municipal": 25}},
+        "servers": {"pool": "10.10.0.0/16", "prefix_length": {"core": 16}},
     },
     "transit": {"pool": "10.96.0.0/12", "block_length": 27},
     "wan_vlans": {"first": 2000, "last": 65000, "block_size": 16},

@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from nornir_tasks.design.structured import Acl, AclEntry
@@ -61,15 +61,6 @@ class Term:
     established: bool = False
     icmp_types: tuple[str, ...] = ()  # echo-request | echo-reply
     comment: str = ""
-
-
-@dataclass
-class _Builder:
-    zone: str
-    terms: list[Term] = field(default_factory=list)
-
-    def add(self, term: Term) -> None:
-        self.terms.append(term)
 
 
 def _split_ports(ports: list[str]) -> dict[str, list[str]]:
@@ -119,68 +110,138 @@ def _reply_terms(prefix: str, src: tuple[Net, ...], dst: tuple[Net, ...],
     return terms
 
 
+@dataclass(frozen=True)
+class Flow:
+    """A flow the matrix allows: who may open what towards whom."""
+
+    name: str
+    src_zone: str
+    src: tuple[Net, ...]
+    dst_zone: str  # a zone, or INTERNET
+    dst: tuple[Net, ...]  # () for the internet
+    ports: tuple[str, ...]
+    comment: str
+
+
+def service_zone(intent: Intent, service: str) -> str:
+    """The zone a service lives in: the zone whose committed prefix holds its addresses."""
+    nets = intent.services[service].prefixes
+    for site in intent.sites.values():
+        for zone, prefix in site.prefixes.items():
+            if all(n.subnet_of(prefix) for n in nets):
+                return zone
+    raise ValueError(f"service {service!r} is in no zone prefix (the intent checks say so)")
+
+
+def flows(intent: Intent) -> list[Flow]:
+    """Every allowed flow: the zone rules, the infrastructure flows, and the operator's
+    access to device management (NOC, monitoring polls, RADIUS change of authorisation)."""
+    pools = {z: (p.pool,) for z, p in intent.pools.zones.items()}
+    pol = intent.policy
+    out: list[Flow] = []
+    for i, rule in enumerate(pol.rules):
+        if rule.to == INTERNET:
+            out.append(Flow(f"rule-{i}-internet", rule.from_, pools[rule.from_], INTERNET, (),
+                            tuple(rule.ports or ["any"]),
+                            rule.description or f"{rule.from_} to the internet"))
+        elif rule.to in intent.services:
+            svc = intent.services[rule.to]
+            out.append(Flow(f"rule-{i}-{rule.to}", rule.from_, pools[rule.from_],
+                            service_zone(intent, rule.to), tuple(svc.prefixes),
+                            (*(rule.ports or svc.ports), "icmp"),
+                            rule.description or f"{rule.from_} to {rule.to}"))
+        else:
+            out.append(Flow(f"rule-{i}-{rule.to}", rule.from_, pools[rule.from_], rule.to,
+                            pools[rule.to], tuple(rule.ports or []),
+                            rule.description or f"{rule.from_} to {rule.to}"))
+    for flow in pol.infrastructure:
+        if flow.to in intent.services:
+            dst_zone, dst = service_zone(intent, flow.to), tuple(intent.services[flow.to].prefixes)
+        else:
+            dst_zone, dst = flow.to, pools[flow.to]
+        for z in flow.from_:
+            out.append(Flow(f"infra-{flow.name}", z, pools[z], dst_zone, dst,
+                            tuple(flow.ports), flow.description or flow.name))
+    mgmt = pol.management_zone
+    m = intent.management
+    operator = [
+        ("noc", tuple(m.noc_prefixes), ("tcp/22", "icmp"), "the operator's NOC manages devices"),
+        ("monitoring", tuple(Net(f"{c}/32") for c in m.snmp_collectors), ("udp/161",),
+         "the monitoring system polls devices"),
+    ]
+    if intent.aaa.radius.coa:
+        operator.append(("coa", tuple(Net(f"{s.address}/32") for s in intent.aaa.radius.servers),
+                         ("udp/1700",), "RADIUS change of authorisation to the switches"))
+    for name, src, ports, comment in operator:
+        zone = _zone_of(intent, src)
+        out.append(Flow(f"operator-{name}", zone, src, mgmt, pools[mgmt], ports, comment))
+    return out
+
+
+def _zone_of(intent: Intent, nets: tuple[Net, ...]) -> str:
+    for site in intent.sites.values():
+        for zone, prefix in site.prefixes.items():
+            if all(n.subnet_of(prefix) for n in nets):
+                return zone
+    raise ValueError(f"{nets} is in no zone prefix (the intent checks say so)")
+
+
 def zone_terms(intent: Intent) -> dict[str, list[Term]]:
     """The compiled terms of every zone's ingress ACL, in evaluation order."""
     pools = {z: (p.pool,) for z, p in intent.pools.zones.items()}
-    services = {n: tuple(s.prefixes) for n, s in intent.services.items()}
-    pol = intent.policy
-    mgmt = pol.management_zone
-    noc = tuple(intent.management.noc_prefixes)
-    collectors = tuple(Net(f"{c}/32") for c in intent.management.snmp_collectors)
     internal = tuple(ipaddress.collapse_addresses(
         [*PRIVATE, *(p.pool for p in intent.pools.zones.values()),
          *(n for s in intent.services.values() for n in s.prefixes)]))
+    allowed = flows(intent)
     out: dict[str, list[Term]] = {}
     for zone in sorted(intent.zones, key=lambda z: intent.zones[z].id):
-        b = _Builder(zone)
-        src = pools[zone]
+        terms: list[Term] = []
         # 1. replies to what others may open towards this zone
-        if zone == mgmt:
-            for t in _reply_terms("reply-noc", src, noc, ["tcp/22", "icmp"],
-                                  "replies to the operator's NOC (SSH, ping)"):
-                b.add(t)
-            for t in _reply_terms("reply-monitoring", src, collectors, ["udp/161"],
-                                  "replies to SNMP polls from the monitoring system"):
-                b.add(t)
-        for i, rule in enumerate(pol.rules):
-            if rule.to == zone and rule.ports:
-                for t in _reply_terms(f"reply-{rule.from_}-{i}", src, pools[rule.from_],
-                                      list(rule.ports), f"replies to {rule.from_}"):
-                    b.add(t)
-        # 2. inside the zone, between its sites
-        b.add(Term("intra-zone", "accept", (), src, src, comment=f"{zone} to {zone}"))
-        # 3. infrastructure flows
-        for flow in pol.infrastructure:
-            if zone in flow.from_:
-                dst = services[flow.to] if flow.to in services else pools[flow.to]
-                for t in _service_terms(f"infra-{flow.name}", src, dst, list(flow.ports),
-                                        flow.description or flow.name):
-                    b.add(t)
-        # 4. rules towards services and zones
+        for f in allowed:
+            if f.dst_zone == zone and f.src_zone != zone:
+                terms += _reply_terms(f"reply-{f.name}-{f.src_zone}", f.dst, f.src,
+                                      list(f.ports), f"replies: {f.comment}")
+        # 2. inside the zone, between its own sites
+        terms.append(Term("intra-zone", "accept", (), pools[zone], pools[zone],
+                          comment=f"{zone} to {zone}"))
+        # 3. what this zone may open towards other zones and services
         to_internet = False
-        for i, rule in enumerate(pol.rules):
-            if rule.from_ != zone:
+        for f in allowed:
+            if f.src_zone != zone or f.dst_zone == zone:
                 continue
-            if rule.to == INTERNET:
+            if f.dst_zone == INTERNET:
                 to_internet = True
                 continue
-            if rule.to in services:
-                ports = list(rule.ports or intent.services[rule.to].ports)
-                dst = services[rule.to]
-            else:
-                ports, dst = list(rule.ports or []), pools[rule.to]
-            for t in _service_terms(f"rule-{i}-{rule.to}", src, dst, [*ports, "icmp"],
-                                    rule.description or f"{zone} to {rule.to}"):
-                b.add(t)
-        # 5. internet: nothing internal, anything else
+            terms += _service_terms(f.name, f.src, f.dst, list(f.ports), f.comment)
+        # 4. internet: nothing internal, anything else
         if to_internet:
-            b.add(Term("internet-not-internal", "deny", (), src, internal,
-                       comment="internet only: no internal destination"))
-            b.add(Term("internet", "accept", (), src, (), comment=f"{zone} to the internet"))
-        # 6. default deny
-        b.add(Term("default-deny", "deny", comment="default deny between zones"))
-        out[zone] = b.terms
+            terms.append(Term("internet-not-internal", "deny", (), pools[zone], internal,
+                              comment="internet only: no internal destination"))
+            terms.append(Term("internet", "accept", (), pools[zone], (),
+                              comment=f"{zone} to the internet"))
+        # 5. default deny
+        terms.append(Term("default-deny", "deny", comment="default deny between zones"))
+        out[zone] = terms
     return out
+
+
+def route_imports(intent: Intent) -> dict[str, list[str]]:
+    """Which zones' routes each zone's VRF imports at the core: the destinations of its
+    allowed flows, and the sources of flows towards it (for the replies). Nothing else,
+    so routing itself already keeps the zones apart where the matrix says deny."""
+    imports: dict[str, set[str]] = {z: set() for z in intent.zones}
+    for f in flows(intent):
+        if f.dst_zone in (INTERNET, f.src_zone):
+            continue
+        imports[f.src_zone].add(f.dst_zone)
+        imports[f.dst_zone].add(f.src_zone)
+    return {z: sorted(v, key=lambda n: intent.zones[n].id) for z, v in imports.items()}
+
+
+def internet_zones(intent: Intent) -> list[str]:
+    """Zones with a default route to the internet firewall."""
+    return sorted({r.from_ for r in intent.policy.rules if r.to == INTERNET},
+                  key=lambda z: intent.zones[z].id)
 
 
 # --------------------------------------------------------------------------- Aerleon

@@ -108,6 +108,19 @@ def ascii_text(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
+def vlan_ids(text: str) -> list[int]:
+    """Inverse of :func:`vlan_list`.
+
+    >>> vlan_ids("100,110-112")
+    [100, 110, 111, 112]
+    """
+    out: list[int] = []
+    for part in filter(None, text.split(",")):
+        first, _, last = part.partition("-")
+        out.extend(range(int(first), int(last or first) + 1))
+    return out
+
+
 def vlan_list(ids: list[int]) -> str:
     """IOS allowed-VLAN list, ranges compressed the way IOS prints them.
 

@@ -122,6 +122,10 @@ class Acl:
 class Vrf:
     name: str
     description: str
+    # route-target leaking, on the core only: sites never leak between VRFs
+    rd: str | None = None
+    rt_export: list[str] = field(default_factory=list)
+    rt_import: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +224,17 @@ class Dot1x:
 
 
 @dataclass(frozen=True, slots=True)
+class Bgp:
+    """Local MP-BGP on the core: only to leak routes between VRFs by route target."""
+
+    asn: int
+    router_id: IPv4Address
+    vrfs: list[str]
+    static_route_map: str  # keeps each VRF's internet default route out of the others
+    default_prefix_list: str
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchConfig:
     hostname: str
     site: str
@@ -239,6 +254,7 @@ class SwitchConfig:
     snooping_vlans: list[int]  # DHCP snooping and ARP inspection
     ra_guard_policy: str | None
     spanning_tree_priority: int | None = None
+    bgp: Bgp | None = None
     platform: str = "ios_xe"
 
 

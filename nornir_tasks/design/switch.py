@@ -22,9 +22,11 @@ from nornir_tasks.design.common import (
     ascii_text,
     build_management,
     management_acls,
+    vlan_ids,
     vlan_list,
 )
 from nornir_tasks.design.structured import (
+    Bgp,
     Dot1x,
     Hsrp,
     Port,
@@ -48,8 +50,10 @@ from nornir_tasks.intent.model import (
     SiteKind,
 )
 from nornir_tasks.interfaces import expand_interface_range
-from nornir_tasks.policy import acl_name, zone_acls
+from nornir_tasks.policy import acl_name, internet_zones, route_imports, zone_acls
 
+NO_DEFAULT_MAP = "RM-NO-DEFAULT"
+DEFAULT_PREFIX_LIST = "PL-DEFAULT-ROUTE"
 IBNS_POLICY = "PMAP_DefaultWiredDot1xClosedAuth_1X_MAB"
 RA_GUARD_POLICY = "RA-GUARD-HOST"
 TESTER_USER = "radius-probe"
@@ -102,7 +106,8 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
     is_gateway = not is_core and intent.gateway_of(slug) == host
 
     vrf_zones = sorted(intent.zones) if is_core else site_zones if is_gateway else [mz]
-    vrfs = sorted((Vrf(intent.zones[z].vrf, ascii_text(intent.zones[z].description))
+    vrfs = sorted((_core_vrf(intent, z) if is_core else
+                   Vrf(intent.zones[z].vrf, ascii_text(intent.zones[z].description))
                    for z in vrf_zones), key=lambda v: v.name)
     vlans = {intent.zones[z].vlan: _zone_vlan(intent, z) for z in site_zones}
     svis: list[Svi] = []
@@ -125,6 +130,14 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
                                   "default-via-gateway"))
 
     ports = _ports(intent, host, site_zones, special_ports)
+    if not is_core and not is_gateway:
+        # an L2 switch defines only the VLANs its ports carry (a zone it never carries,
+        # such as the data centre at the town hall, has no business on it)
+        used = {intent.zones[mz].vlan}
+        for p in ports:
+            used |= {v for v in (p.access_vlan, p.voice_vlan, p.native_vlan) if v}
+            used |= set(vlan_ids(p.allowed_vlans or ""))
+        vlans = {v: vlan for v, vlan in vlans.items() if v in used}
     dot1x_used = any(p.dot1x or p.mab for p in ports)
     restricted = intent.zones[intent.policy.restricted_zone].vlan
     client_vlans = [intent.zones[z].vlan for z in site_zones if intent.zones[z].client_zone]
@@ -157,7 +170,29 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
         snooping_vlans=sorted(client_vlans) if dot1x_used else [],
         ra_guard_policy=RA_GUARD_POLICY if any(p.ra_guard for p in ports) else None,
         spanning_tree_priority=STP_PRIORITY.get(dev.role),
+        bgp=_core_bgp(intent, host) if is_core else None,
     )
+
+
+def route_target(intent: Intent, zone: str) -> str:
+    """Route target (and RD) of a zone's VRF at the core: ``<asn>:<zone id>``."""
+    return f"{intent.policy.bgp_asn}:{intent.zones[zone].id}"
+
+
+def _core_vrf(intent: Intent, zone: str) -> Vrf:
+    z = intent.zones[zone]
+    return Vrf(z.vrf, ascii_text(z.description), rd=route_target(intent, zone),
+               rt_export=[route_target(intent, zone)],
+               rt_import=[route_target(intent, other)
+                          for other in route_imports(intent)[zone]])
+
+
+def _core_bgp(intent: Intent, host: str) -> Bgp:
+    dev = intent.devices[host]
+    assert dev.ansible_host is not None
+    return Bgp(intent.policy.bgp_asn, dev.ansible_host,
+               sorted(intent.zones[z].vrf for z in intent.zones),
+               static_route_map=NO_DEFAULT_MAP, default_prefix_list=DEFAULT_PREFIX_LIST)
 
 
 def _gateway(intent: Intent, host: str, site: Site, vlans: dict[int, Vlan], svis: list[Svi],
@@ -221,6 +256,26 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
                         helpers=helpers if z.dhcp else [],
                         hsrp=Hsrp(z.vlan, vip, 110 if me == 0 else 100),
                         acl_in=acl_name(zone)))
+    edge = intent.policy.internet_edge
+    edge_vlans = []
+    for zone in internet_zones(intent):
+        z = intent.zones[zone]
+        block = int(edge.transit.network_address) + 8 * z.id
+        vlan = edge.vlan_base + z.id
+        edge_vlans.append(vlan)
+        vlans[vlan] = Vlan(vlan, f"INET-{zone.upper()}")
+        # replies from the internet come back through the firewall's NAT state: the
+        # firewall, not a stateless ACL, decides what may enter here
+        svis.append(Svi(vlan, ascii_text(f"Internett {zone} via brannmur"), z.vrf,
+                        ipaddress.IPv4Interface((block + 2 + me, 29)),
+                        hsrp=Hsrp(vlan, ipaddress.IPv4Address(block + 1),
+                                  110 if me == 0 else 100)))
+        routes.append(StaticRoute(z.vrf, ANY, ipaddress.IPv4Address(block + 6),
+                                  "internet-via-firewall"))
+    if edge_vlans:
+        special[edge.core_interface] = Port(
+            edge.core_interface, "Internett-brannmur (en VLAN per sone)", "internet",
+            PortMode.trunk.value, allowed_vlans=vlan_list(edge_vlans), trusted=True)
     # the pair's own per-zone link, so each core reaches sites landing on the other
     peer_addr: dict[str, ipaddress.IPv4Address] = {}
     for link in transit_links(intent, slug):

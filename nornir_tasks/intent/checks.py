@@ -32,7 +32,7 @@ SWITCH_ROLES = (Role.access, Role.distribution, Role.core)
 def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     for check in (_zones, _pools, _policy, _wireless, _port_profiles, _management,
-                  _ap_trunks, _authorization):
+                  _ap_trunks, _authorization, _services_and_edge):
         problems.extend(check(intent, section_file))
     problems.extend(_sites(intent))
     problems.extend(_prefix_overlaps(intent))
@@ -150,6 +150,36 @@ def _policy(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
         if flow.to not in intent.services and flow.to not in intent.zones:
             yield Problem(f, key_path("zone_policy", "infrastructure", i, "to"),
                           f"{flow.to!r} is neither a zone nor a service")
+
+
+def _services_and_edge(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    """Every service must sit inside a zone's committed prefix (that is its VRF), and the
+    internet edge must not collide with the pools or VLANs."""
+    prefixes = [(z, n) for s in intent.sites.values() for z, n in s.prefixes.items()]
+    for name, svc in sorted(intent.services.items()):
+        for i, net in enumerate(svc.prefixes):
+            if not any(net.subnet_of(p) for _, p in prefixes):
+                yield Problem(sf["services"], key_path("services", name, "prefixes", i),
+                              f"{net} lies in no zone prefix of any site, so no VRF holds it")
+    edge = intent.policy.internet_edge
+    f = sf["zone_policy"]
+    nets = [*(p.pool for p in intent.pools.zones.values()), intent.pools.transit.pool]
+    for other in nets:
+        if edge.transit.overlaps(other):
+            yield Problem(f, "zone_policy.internet_edge.transit",
+                          f"{edge.transit} overlaps the pool {other}")
+    top = max((z.id for z in intent.zones.values()), default=0)
+    if (top + 1) * 8 > edge.transit.num_addresses:
+        yield Problem(f, "zone_policy.internet_edge.transit",
+                      f"{edge.transit} has no /29 for zone id {top}")
+    vlans = {z.vlan for z in intent.zones.values()}
+    wv = intent.pools.wan_vlans
+    for zid in range(top + 1):
+        v = edge.vlan_base + zid
+        if v > 4094 or v in vlans or wv.first <= v <= wv.last:
+            yield Problem(f, "zone_policy.internet_edge.vlan_base",
+                          f"VLAN {v} (zone id {zid}) is out of range or already in use")
+            break
 
 
 def _wireless(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:

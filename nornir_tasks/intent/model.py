@@ -142,6 +142,16 @@ class InfraFlow(Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+class InternetEdge(Frozen):
+    """One VLAN and one small prefix per zone between the core pair and the internet
+    firewall (which does NAT and keeps state for what comes back)."""
+
+    core_interface: str = Field(description="Core port towards the firewall (802.1Q trunk).")
+    vlan_base: VlanId = Field(description="Zone N uses VLAN vlan_base + N.")
+    transit: ipaddress.IPv4Network = Field(
+        description="Zone N uses the N-th /29: .1 HSRP, .2/.3 the cores, .6 the firewall.")
+
+
 class ZonePolicy(Frozen):
     restricted_zone: Name = Field(
         description="Least-privileged zone: SSID default VLAN, critical VLAN, unknown MACs."
@@ -152,6 +162,10 @@ class ZonePolicy(Frozen):
     rules: list[PolicyRule] = Field(description="Allowed flows; everything else is denied.")
     infrastructure: list[InfraFlow] = Field(
         [], description="Flows that must cross zones (CAPWAP, RADIUS, DNS, ...).")
+    internet_edge: InternetEdge = Field(
+        description="Where the core hands each zone's internet traffic to the firewall.")
+    bgp_asn: Annotated[int, Field(ge=64512, le=65534)] = Field(
+        65000, description="Private AS of the core's route-target leaking between VRFs.")
 
 
 class Service(Frozen):
@@ -180,8 +194,9 @@ class AuthGroup(Frozen):
 
 
 class Authorization(Frozen):
-    """RADIUS authorisation policy: group -> zone VLAN. Anything unknown (a user in no
-    group, a MAC in no device group) gets the restricted zone."""
+    """RADIUS authorisation policy: group -> zone VLAN. A member of several groups gets
+    the first listed for the method; anything unknown (a user in no group, a MAC in no
+    device group) gets the restricted zone."""
 
     groups: list[AuthGroup]
 

@@ -124,7 +124,7 @@ def test_unlisted_ports_are_shut_and_edge_ports_hardened(intent: Intent) -> None
 def _add_zone(inv: Path, kinds: dict[str, int]) -> None:
     zones = inv / "group_vars" / "all" / "zones.yml"
     data = yaml.safe_load(zones.read_text())
-    data["zones"]["building"] = {"id": 7, "vlan": 160, "vrf": "BUILDING",
+    data["zones"]["building"] = {"id": 8, "vlan": 160, "vrf": "BUILDING",
                                  "description": "Building automation", "client_zone": False}
     zones.write_text(yaml.safe_dump(data))
     pools = inv / "group_vars" / "all" / "addressing.yml"
@@ -159,6 +159,10 @@ def test_a_new_zone_without_prefixes_is_reported_per_site(inventory_copy: Path) 
 def test_a_new_zone_is_data_not_code(inventory_copy: Path) -> None:
     _add_zone(inventory_copy, {"core": 24})
     _give_prefix(inventory_copy, "radhuset", "10.90.0.0/24")
+    profiles = inventory_copy / "group_vars" / "all" / "port_profiles.yml"
+    pdata = yaml.safe_load(profiles.read_text())
+    pdata["port_profiles"]["uplink"]["trunk_zones"].append("building")
+    profiles.write_text(yaml.safe_dump(pdata))
     intent = load_intent(inventory_copy)
     cfg = build_switch(intent, "radhuset-core01")
     assert "BUILDING" in {v.name for v in cfg.vrfs}

@@ -257,7 +257,7 @@ def _add_zone(root: Path, kind: str, carried_by_aps: bool) -> None:
     """A new client zone at one site kind, allocated for every site of that kind."""
     zpath = root / "group_vars" / "all" / "zones.yml"
     data = _yaml(zpath)
-    data["zones"]["building"] = {"id": 7, "vlan": 160, "vrf": "BUILDING",
+    data["zones"]["building"] = {"id": 8, "vlan": 160, "vrf": "BUILDING",
                                  "description": "Building automation"}
     zpath.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     apath = root / "group_vars" / "all" / "addressing.yml"

@@ -122,9 +122,12 @@ def test_core_filters_every_zone_facing_interface(intent: Intent) -> None:
         cfg = build_switch(intent, core)
         peer_link = {s.vlan for s in cfg.svis if s.description.startswith("Transit")
                      and "radhuset-core0" in s.description}
+        edge = intent.policy.internet_edge.vlan_base
+        internet = {edge + intent.zones[z].id for z in intent.zones}
         for svi in cfg.svis:
-            if svi.vlan in peer_link:
-                # the link between the cores carries replies too: never filtered
+            if svi.vlan in peer_link or svi.vlan in internet:
+                # the link between the cores carries replies too, and the internet leg's
+                # returns are the NAT firewall's to judge: neither is filtered here
                 assert svi.acl_in is None
             else:
                 assert svi.acl_in == acl_name(vrf_zone[svi.vrf]), (core, svi)
@@ -147,3 +150,35 @@ def test_rendered_acl_uses_device_print_form(built: Path) -> None:
     assert any(" permit udp 10.80.0.0 0.3.255.255 host 10.10.20.53 eq domain" in ln
                for ln in lines)
     assert " ip access-group ZONE-GUEST-IN in" in text
+
+
+def test_route_leaking_follows_the_matrix(intent: Intent) -> None:
+    """A zone's VRF imports only the routes of zones it has a flow with: pupils, guests
+    and phones never even have a route to admin or to one another."""
+    cfg = build_switch(intent, "radhuset-core01")
+    rt = {v.name: v for v in cfg.vrfs}
+    asn = intent.policy.bgp_asn
+
+    def imports(vrf: str) -> set[str]:
+        return set(rt[vrf].rt_import)
+
+    servers = f"{asn}:{intent.zones['servers'].id}"
+    for vrf in ("PUPILS", "GUEST", "VOICE"):
+        assert imports(vrf) == {servers}, vrf
+    for z in intent.zones.values():
+        assert rt[z.vrf].rt_export == [f"{asn}:{z.id}"]
+    assert f"{asn}:{intent.zones['admin'].id}" not in imports("PUPILS")
+    # the servers VRF takes every zone's routes back, for the replies
+    assert imports("SERVERS") == {f"{asn}:{z.id}" for n, z in intent.zones.items()
+                                  if n != "servers"}
+    # internet default routes exist only where the matrix allows the internet, and are
+    # kept out of the other VRFs
+    defaults = {r.vrf for r in cfg.routes if str(r.prefix) == "0.0.0.0/0"}
+    assert defaults == {"PUPILS", "STAFF", "ADMIN", "GUEST"}
+    assert cfg.bgp is not None and cfg.bgp.static_route_map == "RM-NO-DEFAULT"
+
+
+def test_sites_have_no_route_targets(intent: Intent) -> None:
+    cfg = build_switch(intent, intent.gateway_of("alta_skole"))
+    assert all(v.rd is None and not v.rt_import for v in cfg.vrfs)
+    assert cfg.bgp is None
