@@ -192,8 +192,8 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
           progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
     """The main job. Raises IntentError / UsageError before anything is written."""
     from nornir_tasks.docs import build_docs
-    from nornir_tasks.radius import build_radius
     from nornir_tasks.errors import UsageError
+    from nornir_tasks.radius import build_radius
 
     start = time.perf_counter()
     intent = load_intent(inventory)
