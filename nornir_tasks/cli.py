@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -141,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"fellesnett: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:
+        # `fellesnett design | head`: the reader has gone; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"fellesnett: {exc.strerror or exc}{where}", file=sys.stderr)
