@@ -120,9 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=_cmd_design)
 
-    from nornir_tasks import site_add
+    from nornir_tasks import lab, site_add
 
     site_add.register(sub)
+    lab.register(sub)
     return parser
 
 

@@ -1,0 +1,43 @@
+"""``fellesnett lab``: real packets proving the zone policy.
+
+From the same intent, the lab builds the chosen sites in Linux network namespaces: an
+Open vSwitch bridge per site switch (userspace datapath, access ports and an 802.1Q
+trunk to the core bridge), one host per zone per site, servers and an internet stand-in
+behind their own legs, and a policy-point namespace whose stateless nftables rules come
+from :func:`nornir_tasks.policy.zone_terms` -- the terms Aerleon turns into the core's
+ACLs. Then it probes every pair (ping, TCP, UDP) and compares with the matrix.
+
+This module stays import-light: the agents the lab starts inside each namespace import
+``nornir_tasks.lab.agent`` through it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from nornir_tasks.lab.runner import run_cli
+
+    return run_cli(args)
+
+
+def register(sub: Any) -> None:
+    """Add the ``lab`` sub-command to the CLI's sub-parsers."""
+    p = sub.add_parser(
+        "lab", help="build the chosen sites in network namespaces (Open vSwitch + "
+        "stateless nftables from the zone matrix) and prove the matrix with real packets",
+        description="Exit 0: every probe as the matrix says; 1: a mismatch; 2: bad input or "
+        "a machine that cannot run the lab (needs root, iproute2, nftables, Open vSwitch, "
+        "ethtool, tcpdump).")
+    p.add_argument("--inventory", "-i", type=Path, default=Path("inventory"),
+                   help="inventory directory (default: %(default)s)")
+    p.add_argument("--limit", "-l", metavar="EXPR",
+                   help="Ansible-style host pattern; the lab builds the sites of the selected "
+                        "hosts (default: one school and one municipal site)")
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+    p.add_argument("--keep", action="store_true",
+                   help="leave the lab up for debugging and print how to tear it down")
+    p.set_defaults(func=_cmd_lab)
