@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -42,6 +43,14 @@ TARBALL = "handover.tar.gz"
 PARALLEL_THRESHOLD = 100
 
 
+class VerifyFailed(Exception):
+    """The rendered configs break the zone matrix; nothing was written."""
+
+    def __init__(self, report: Any) -> None:
+        self.report = report
+        super().__init__(f"{len(report.violations)} zone-policy violation(s)")
+
+
 @dataclass
 class BuildResult:
     out: Path
@@ -50,6 +59,7 @@ class BuildResult:
     tarball_sha256: str = ""
     seconds: float = 0.0
     lines: int = 0
+    verified: str = "skipped"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -60,6 +70,7 @@ class BuildResult:
             "docs": len(self.docs),
             "handover": str(self.out / TARBALL),
             "handover_sha256": self.tarball_sha256,
+            "verify": self.verified,
             "seconds": round(self.seconds, 3),
         }
 
@@ -189,8 +200,15 @@ def write_tree_atomically(out: Path, files: dict[str, bytes]) -> None:
 
 
 def build(inventory: Path, out: Path, limit: str | None = None, workers: int | None = None,
-          progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
-    """The main job. Raises IntentError / UsageError before anything is written."""
+          progress: Callable[[str, int, int], None] | None = None,
+          run_verify: bool = True) -> BuildResult:
+    """The main job. Raises IntentError / UsageError / VerifyFailed before anything is
+    written.
+
+    A full build proves the zone matrix on the rendered text (``fellesnett verify``) and
+    ships the proven matrix in the docs; a ``--limit`` build renders part of the estate,
+    which cannot be proven alone, so it skips the proof and says so.
+    """
     from nornir_tasks.docs import build_docs
     from nornir_tasks.errors import UsageError
     from nornir_tasks.radius import build_radius
@@ -221,8 +239,26 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
         files[f"docs/{rel}"] = text.encode()
         result.docs.append(f"docs/{rel}")
     # the RADIUS authorisation policy ships with the configs it must match
-    for rel, text in sorted(build_radius(intent).items()):
+    radius = build_radius(intent)
+    for rel, text in sorted(radius.items()):
         files[rel] = text.encode()
+    if run_verify and limit is None:
+        from nornir_tasks.verify import verify
+
+        if progress:
+            progress("verify", 0, 1)
+        report = verify(intent, texts, radius)
+        if not report.ok:
+            raise VerifyFailed(report)
+        files["docs/zone-matrix.md"] = report.to_markdown().encode()
+        data = report.to_data()
+        data.pop("timings_s", None)  # the bundle stays byte-reproducible
+        files["docs/zone-matrix.json"] = (json.dumps(data, indent=2, ensure_ascii=False)
+                                          + "\n").encode()
+        result.docs += ["docs/zone-matrix.md", "docs/zone-matrix.json"]
+        result.verified = "proven"
+    elif limit is not None:
+        result.verified = "skipped: a --limit build is part of the estate"
     files[MANIFEST] = manifest_text(files).encode()
     tarball = deterministic_tarball(files)
     result.tarball_sha256 = hashlib.sha256(tarball).hexdigest()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nornir_tasks.build import VerifyFailed
 from nornir_tasks.errors import IntentError, UsageError
 
 EXIT_OK, EXIT_FOUND, EXIT_INVALID = 0, 1, 2
@@ -35,7 +36,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     quiet = args.json or not sys.stderr.isatty()
     if quiet:
-        result = build(args.inventory, args.out, args.limit, args.workers)
+        result = build(args.inventory, args.out, args.limit, args.workers,
+                       run_verify=not args.no_verify)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -47,7 +49,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            result = build(args.inventory, args.out, args.limit, args.workers, progress)
+            result = build(args.inventory, args.out, args.limit, args.workers, progress,
+                           run_verify=not args.no_verify)
     summary = result.summary()
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
@@ -55,6 +58,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"built {summary['devices']} device configs ({summary['config_lines']} lines) "
               f"and {summary['docs']} docs in {summary['seconds']} s -> {result.out}/")
         print(f"handover: {summary['handover']} sha256 {summary['handover_sha256']}")
+        print(f"zone proof: {summary['verify']}")
     return EXIT_OK
 
 
@@ -109,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
     p.add_argument("--workers", type=int, default=None,
                    help="render processes (default: one per CPU; used on large estates)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip the zone proof of the rendered configs (it runs by default)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("validate", help="check the intent (schema and semantics) only")
@@ -120,9 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=_cmd_design)
 
-    from nornir_tasks import lab, site_add
+    from nornir_tasks import lab, site_add, verify
 
     site_add.register(sub)
+    verify.register(sub)
     lab.register(sub)
     return parser
 
@@ -134,6 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--workers must be at least 1")
     try:
         return int(args.func(args))
+    except VerifyFailed as exc:
+        print(f"fellesnett: {exc}; nothing was written:", file=sys.stderr)
+        for finding in exc.report.violations:
+            print(f"  {finding.text()}", file=sys.stderr)
+        return EXIT_FOUND
     except IntentError as exc:
         print(f"fellesnett: the intent is invalid ({len(exc.problems)} problem"
               f"{'s' if len(exc.problems) != 1 else ''}):", file=sys.stderr)

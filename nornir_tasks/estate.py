@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
 #: Pools big enough for a county (16 municipalities); the reference pools are sized for one.
 SYNTHETIC_POOLS: dict[str, Any] = {
     "zones": {
-        "mgmt": {"pool": "10.112.0.0/12", "prefix_length": {
+        "mgmt": {"pool": "10.0.0.0/13", "prefix_length": {
             "core": 24, "school": 26, "kindergarten": 27, "education_unit": 27, "municipal": 27}},
         "pupils": {"pool": "10.16.0.0/12", "prefix_length": {
             "school": 22, "kindergarten": 26, "education_unit": 24}},

@@ -220,3 +220,32 @@ def test_rendered_configs_are_well_formed_cli(built: Path) -> None:
             indent = len(line) - len(line.lstrip(" "))
             assert indent <= 3, where
             assert not GLUED.search(line.lstrip()), where
+
+
+def test_a_config_that_breaks_the_matrix_is_not_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The build proves the matrix on the rendered TEXT: a design bug that opens pupils
+    to everything is caught, reported with the core's ACL line, and nothing is written."""
+    import dataclasses
+
+    from nornir_tasks.design import switch
+    from nornir_tasks.design.structured import AclEntry
+
+    out = tmp_path / "out"
+    build(Path("inventory"), out, limit="kindergarten")
+    before = tree(out)
+    real = switch.zone_acls
+
+    def leaky(intent: object) -> list[object]:
+        acls = real(intent)  # type: ignore[arg-type]
+        return [dataclasses.replace(a, entries=[AclEntry(1, "permit", "ip"), *a.entries])
+                if a.name == "ZONE-PUPILS-IN" else a for a in acls]
+
+    monkeypatch.setattr(switch, "zone_acls", leaky)
+    rc = main(["build", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "nothing was written" in err
+    assert "ZONE-PUPILS-IN" in err and "radhuset-core0" in err and "admin_systems" in err
+    assert tree(out) == before

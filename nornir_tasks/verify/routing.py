@@ -1,0 +1,362 @@
+"""The routed network as the config texts describe it: tables per VRF, forwarding walks.
+
+Per device and VRF a routing table is built from the text only: connected subnets of
+the interfaces that are up, static routes whose next hop resolves, and routes leaked
+between VRFs by route target (local MP-BGP: ``redistribute connected|static`` under
+``address-family ipv4 vrf X`` puts X's routes in BGP with X's export targets; every VRF
+importing one of those targets gets them, resolved in X). Longest prefix wins; for the
+same prefix a VRF's own route wins over a leaked one.
+
+Adjacency is read from addresses: a next hop belongs to the interface that has that
+address (or the active HSRP router of that virtual address) on some device; the packet
+arrives there, in that interface's VRF, through its ``ip access-group ... in``. The L2
+path between the two is checked separately (:mod:`nornir_tasks.verify.checks`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nornir_tasks.verify.model import Acl, DeviceText, Interface, Net, StaticRoute, int_ip
+from nornir_tasks.verify.parse import Line
+
+GLOBAL = ""  # the global routing table's key
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    net: Net
+    kind: str  # connected | static | null
+    vrf: str  # the VRF that resolves it: its own, or the exporting VRF for a leaked route
+    line: Line
+    iface: Interface | None = None
+    next_hop: int | None = None
+    leaked_from: str | None = None
+
+
+@dataclass(slots=True)
+class Table:
+    by_len: dict[int, dict[int, Route]] = field(default_factory=dict)
+    lens: list[int] = field(default_factory=list)
+
+    def add(self, route: Route, replace: bool = False) -> bool:
+        bucket = self.by_len.setdefault(route.net.plen, {})
+        if route.net.addr in bucket and not replace:
+            return False
+        bucket[route.net.addr] = route
+        if route.net.plen not in self.lens:
+            self.lens.append(route.net.plen)
+            self.lens.sort(reverse=True)
+        return True
+
+    def lookup(self, ip: int) -> Route | None:
+        for plen in self.lens:
+            mask = (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF if plen else 0
+            hit = self.by_len[plen].get(ip & mask)
+            if hit is not None:
+                return hit
+        return None
+
+    def routes(self) -> list[Route]:
+        return [r for plen in self.lens for r in self.by_len[plen].values()]
+
+
+@dataclass(frozen=True, slots=True)
+class AclRef:
+    """An ``ip access-group`` a packet meets: where, which direction, which ACL."""
+
+    host: str
+    iface: str
+    direction: str  # in | out
+    name: str
+    line: Line  # the access-group line
+    acl: Acl | None  # None: the ACL is not defined (IOS-XE then filters nothing)
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """A next hop in another VRF than the interface the packet leaves by: a VRF leak."""
+
+    host: str
+    line: Line  # the route that leaks
+    from_vrf: str
+    to_host: str
+    to_iface: str
+    to_vrf: str
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """Where a packet towards one address goes from a device and VRF."""
+
+    outcome: str  # delivered | exit | noroute | drop | loop
+    host: str  # where it ends
+    vrf: str
+    iface: str | None  # delivered on / leaves by
+    line: Line | None  # the deciding line: the route, or the connected interface
+    acls: tuple[AclRef, ...] = ()
+    hops: tuple[tuple[str, str | None], ...] = ()  # (device, ingress interface)
+    crossings: tuple[Crossing, ...] = ()
+    next_hop: int | None = None  # exit: the next hop outside the estate
+
+    def describe(self) -> str:
+        trail = " -> ".join(f"{h}" + (f"[{i}]" if i else "") for h, i in self.hops)
+        end = {"delivered": f"delivered on {self.host} {self.iface}",
+               "exit": f"leaves the estate at {self.host} {self.iface} via "
+                       f"{int_ip(self.next_hop) if self.next_hop is not None else '?'}",
+               "noroute": f"no route on {self.host} in VRF {self.vrf or 'global'}",
+               "drop": f"dropped on {self.host} (Null0 route)",
+               "loop": f"routing loop at {self.host}"}[self.outcome]
+        return f"{trail}: {end}" if trail else end
+
+
+@dataclass(slots=True)
+class InactiveRoute:
+    host: str
+    line: Line
+    reason: str
+
+
+class Network:
+    """Routing tables of every device, the address owners, and memoised walks."""
+
+    def __init__(self, devices: dict[str, DeviceText]) -> None:
+        self.devices = devices
+        self.tables: dict[tuple[str, str], Table] = {}
+        self.owners: dict[int, tuple[str, Interface]] = {}
+        self.duplicates: list[tuple[str, Interface, str, Interface, int]] = []
+        self.connected = Table()  # every connected subnet of the estate (for `located`)
+        self.inactive: list[InactiveRoute] = []
+        self.unmodelled: list[tuple[str, Line, str]] = []
+        self._memo: dict[tuple[str, str, int], Path] = {}
+        self._busy: set[tuple[str, str, int]] = set()
+        self._build()
+
+    # ----------------------------------------------------------------- tables
+
+    def table(self, host: str, vrf: str) -> Table:
+        t = self.tables.get((host, vrf))
+        if t is None:
+            t = self.tables[(host, vrf)] = Table()
+        return t
+
+    def _build(self) -> None:
+        vips: dict[int, tuple[int, int, str, Interface]] = {}
+        for host, dev in self.devices.items():
+            for intf in dev.interfaces.values():
+                if not intf.routed or not intf.up:
+                    continue
+                vrf = intf.vrf or GLOBAL
+                for a in intf.addresses:
+                    self.table(host, vrf).add(Route(a.net, "connected", vrf, a.line, intf))
+                    self.connected.add(Route(a.net, "connected", vrf, a.line, intf))
+                    other = self.owners.get(a.ip)
+                    if other is not None and other[0] != host:
+                        self.duplicates.append((other[0], other[1], host, intf, a.ip))
+                    self.owners.setdefault(a.ip, (host, intf))
+                for h in intf.hsrp.values():
+                    if h.vip is None:
+                        continue
+                    mine = max((a.ip for a in intf.addresses), default=0)
+                    best = vips.get(h.vip)
+                    if best is None or (h.priority, mine) > (best[0], best[1]):
+                        vips[h.vip] = (h.priority, mine, host, intf)
+        for vip, (_, _, host, intf) in vips.items():
+            self.owners.setdefault(vip, (host, intf))
+        for host, dev in self.devices.items():
+            for r in dev.routes:
+                self._add_static(host, dev, r)
+        for host, dev in self.devices.items():
+            if dev.bgp is not None:
+                self._leak(host, dev)
+
+    def _add_static(self, host: str, dev: DeviceText, r: StaticRoute) -> None:
+        vrf = r.vrf or GLOBAL
+        if r.vrf is not None and r.vrf not in dev.vrfs:
+            self.inactive.append(InactiveRoute(host, r.line, f"VRF {r.vrf} is not defined"))
+            return
+        if r.null:
+            self.table(host, vrf).add(Route(r.net, "null", vrf, r.line))
+            return
+        iface = dev.interfaces.get(r.interface) if r.interface else None
+        if r.next_hop is not None:
+            where = GLOBAL if r.global_nh else vrf
+            via = self.table(host, where).lookup(r.next_hop)
+            if via is None or via.kind != "connected":
+                self.inactive.append(InactiveRoute(
+                    host, r.line, f"next hop {int_ip(r.next_hop)} is not on a connected "
+                                  f"subnet of VRF {where or 'global'}"))
+                return
+            self.table(host, vrf).add(Route(r.net, "static", where, r.line, via.iface,
+                                            r.next_hop))
+        elif iface is not None:
+            self.table(host, vrf).add(Route(r.net, "static", iface.vrf or GLOBAL, r.line,
+                                            iface))
+        else:
+            self.inactive.append(InactiveRoute(host, r.line, "no next hop or interface"))
+
+    def _route_map_permits(self, dev: DeviceText, name: str | None, net: Net) -> bool:
+        if name is None:
+            return True
+        entries = dev.route_maps.get(name)
+        if entries is None:
+            return False  # an undefined route map redistributes nothing
+        for e in entries:
+            ok = True
+            for pl in e.prefix_lists:
+                ok = ok and self._prefix_list_permits(dev, pl, net)
+            if e.other_match:
+                for line in e.other_match:
+                    self.unmodelled.append((dev.host, line, "route-map match clause "
+                                            "not modelled: read as matching"))
+            if ok:
+                return e.action == "permit"
+        return False
+
+    @staticmethod
+    def _prefix_list_permits(dev: DeviceText, name: str, net: Net) -> bool:
+        for e in dev.prefix_lists.get(name, []):
+            if e.matches(net):
+                return e.action == "permit"
+        return False
+
+    def _leak(self, host: str, dev: DeviceText) -> None:
+        assert dev.bgp is not None
+        exported: dict[str, list[Route]] = {}
+        for vrf_name, bv in dev.bgp.vrfs.items():
+            own = [r for r in self.table(host, vrf_name).routes() if r.leaked_from is None]
+            out: list[Route] = []
+            for kind in ("connected", "static"):
+                if kind in bv.redistribute:
+                    rm, _ = bv.redistribute[kind]
+                    out += [r for r in own if r.kind == kind
+                            and self._route_map_permits(dev, rm, r.net)]
+            for net, _line in bv.networks:
+                hit = self.table(host, vrf_name).by_len.get(net.plen, {}).get(net.addr)
+                if hit is not None and hit not in out:
+                    out.append(hit)
+            exported[vrf_name] = out
+        for vrf in dev.vrfs.values():
+            if vrf.maps:
+                for line in vrf.maps:
+                    self.unmodelled.append((host, line, "import/export maps are not "
+                                            "modelled: every route target route is leaked"))
+            if not vrf.imports:
+                continue
+            for src, routes in exported.items():
+                if src == vrf.name or src not in dev.vrfs:
+                    continue
+                if not (dev.vrfs[src].exports & vrf.imports):
+                    continue
+                for r in routes:
+                    self.table(host, vrf.name).add(Route(
+                        r.net, r.kind, r.vrf, r.line, r.iface, r.next_hop, leaked_from=src))
+
+    # ----------------------------------------------------------------- queries
+
+    def lookup(self, host: str, vrf: str, ip: int) -> Route | None:
+        t = self.tables.get((host, vrf))
+        return t.lookup(ip) if t is not None else None
+
+    def located(self, ip: int) -> bool:
+        """Is the address on some connected subnet of the estate?"""
+        return self.connected.lookup(ip) is not None
+
+    def exits_somewhere(self, ip: int) -> bool:
+        """Does some device route the address out of the estate (e.g. the internet)?"""
+        for t in self.tables.values():
+            r = t.lookup(ip)
+            if r is not None and r.kind == "static" and r.next_hop is not None \
+                    and r.next_hop not in self.owners:
+                return True
+        return False
+
+    def specials(self, host: str, vrf: str) -> list[Net]:
+        """The VRF's routes other than the default route."""
+        t = self.tables.get((host, vrf))
+        return [r.net for r in t.routes() if r.net.plen > 0] if t is not None else []
+
+    def default_hop(self, host: str, vrf: str) -> tuple[object, ...] | None:
+        """What the VRF's default route does, as a hashable signature, or None.
+
+        Two VRFs with equal signatures send every packet their default route carries
+        through the same ACL objects to the same device and VRF.
+        """
+        t = self.tables.get((host, vrf))
+        route = t.by_len.get(0, {}).get(0) if t is not None else None
+        if route is None or route.kind != "static" or route.next_hop is None \
+                or route.iface is None:
+            return None
+        owner = self.owners.get(route.next_hop)
+        if owner is None or owner[0] == host:
+            return None
+        out, (to_host, to_if) = route.iface, owner
+        acl_out = self.devices[host].acls.get(out.acl_out) if out.acl_out else None
+        acl_in = self.devices[to_host].acls.get(to_if.acl_in) if to_if.acl_in else None
+        return (out.acl_out is not None, id(acl_out), to_host, to_if.vrf or GLOBAL,
+                to_if.acl_in is not None, id(acl_in), (out.vrf or GLOBAL) == (
+                    to_if.vrf or GLOBAL))
+
+    def forward(self, host: str, iface: Interface, ip: int) -> Path:
+        """A packet entering ``host`` on ``iface`` towards ``ip``."""
+        tail = self.tail(host, iface.vrf or GLOBAL, ip)
+        acls = tail.acls
+        if iface.acl_in is not None and iface.acl_in_line is not None:
+            acls = (AclRef(host, iface.name, "in", iface.acl_in, iface.acl_in_line,
+                           self.devices[host].acls.get(iface.acl_in)), *acls)
+        hops = ((host, iface.name), *tail.hops[1:])
+        return Path(tail.outcome, tail.host, tail.vrf, tail.iface, tail.line, acls, hops,
+                    tail.crossings, tail.next_hop)
+
+    def tail(self, host: str, vrf: str, ip: int) -> Path:
+        """Where a packet already inside ``host`` in ``vrf`` goes (memoised)."""
+        key = (host, vrf, ip)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        if key in self._busy:
+            return Path("loop", host, vrf, None, None, hops=((host, None),))
+        self._busy.add(key)
+        try:
+            path = self._step(host, vrf, ip)
+        finally:
+            self._busy.discard(key)
+        self._memo[key] = path
+        return path
+
+    def _step(self, host: str, vrf: str, ip: int) -> Path:
+        here = ((host, None),)
+        route = self.lookup(host, vrf, ip)
+        if route is None:
+            return Path("noroute", host, vrf, None, None, hops=here)
+        if route.kind == "null":
+            return Path("drop", host, vrf, None, route.line, hops=here)
+        out = route.iface
+        assert out is not None
+        out_acl: tuple[AclRef, ...] = ()
+        if out.acl_out is not None and out.acl_out_line is not None:
+            out_acl = (AclRef(host, out.name, "out", out.acl_out, out.acl_out_line,
+                              self.devices[host].acls.get(out.acl_out)),)
+        if route.kind == "connected":
+            return Path("delivered", host, vrf, out.name, route.line, out_acl, here)
+        nh = route.next_hop
+        if nh is None:
+            return Path("exit", host, vrf, out.name, route.line, out_acl, here)
+        owner = self.owners.get(nh)
+        if owner is None or owner[0] == host:
+            return Path("exit", host, vrf, out.name, route.line, out_acl, here, next_hop=nh)
+        to_host, to_if = owner
+        to_vrf = to_if.vrf or GLOBAL
+        crossing: tuple[Crossing, ...] = ()
+        if to_vrf != (out.vrf or GLOBAL):
+            crossing = (Crossing(host, route.line, out.vrf or GLOBAL, to_host, to_if.name,
+                                 to_vrf),)
+        in_acl: tuple[AclRef, ...] = ()
+        if to_if.acl_in is not None and to_if.acl_in_line is not None:
+            in_acl = (AclRef(to_host, to_if.name, "in", to_if.acl_in, to_if.acl_in_line,
+                             self.devices[to_host].acls.get(to_if.acl_in)),)
+        rest = self.tail(to_host, to_vrf, ip)
+        hops = (*here, (to_host, to_if.name), *rest.hops[1:])
+        return Path(rest.outcome, rest.host, rest.vrf, rest.iface, rest.line,
+                    (*out_acl, *in_acl, *rest.acls), hops, (*crossing, *rest.crossings),
+                    rest.next_hop)
