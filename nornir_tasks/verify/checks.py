@@ -83,6 +83,13 @@ class Spec:
         self.pools = [(Net.of(p.pool), z) for z, p in intent.pools.zones.items()]
         self.blocks = [(Net.of(s.transit), slug) for slug, s in intent.sites.items()
                        if s.transit is not None]
+        # the blocks by prefix length and address (the first block in the list wins, as
+        # in a scan of ``blocks``): one dict lookup per length, not a scan of every site
+        by_len: dict[int, dict[int, tuple[int, Net, str]]] = {}
+        for i, (net, slug) in enumerate(self.blocks):
+            by_len.setdefault(net.plen, {}).setdefault(net.addr, (i, net, slug))
+        self._blocks_by_len = [(Net(0, plen).mask, by_addr) for plen, by_addr in
+                               sorted(by_len.items())]
         self.zone_by_id = {z.id: name for name, z in intent.zones.items()}
         self.judged = frozenset(self.zone_vlan) | frozenset(self.transit) | frozenset(
             self.edge)
@@ -111,11 +118,13 @@ class Spec:
 
     def address_zone(self, ip: int) -> tuple[str, str | None] | None:
         """(zone, transit block owner or None) of an address, by pools and blocks."""
-        for net, slug in self.blocks:
-            if ip in net:
-                zid = (ip - net.addr) // 2
-                zone = self.zone_by_id.get(zid)
-                return (zone, slug) if zone is not None else None
+        hits = [by_addr[ip & mask] for mask, by_addr in self._blocks_by_len
+                if ip & mask in by_addr]
+        if hits:
+            _, net, slug = min(hits)
+            zid = (ip - net.addr) // 2
+            zone = self.zone_by_id.get(zid)
+            return (zone, slug) if zone is not None else None
         for net, zone in self.pools:
             if ip in net:
                 return zone, None
@@ -238,11 +247,9 @@ def _route_leaks(host: str, dev: DeviceText, spec: Spec, site: str, net: Network
 
 
 def _connected(net: Network, host: str, vrf: str, ip: int) -> bool:
-    t = net.tables.get((host, vrf))
-    if t is None:
-        return False
-    return any(r.kind == "connected" and r.leaked_from is None and ip in r.net
-               for r in t.routes())
+    """Is ``ip`` on a subnet of one of the VRF's own interfaces (not a leaked route)?"""
+    t = net.own_connected.get((host, vrf))
+    return t is not None and t.lookup(ip) is not None
 
 
 def _pair(spec: Spec, a: str, b: str) -> str:

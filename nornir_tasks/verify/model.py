@@ -11,8 +11,10 @@ Nothing here knows the intent: the checks compare these records with it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nornir_tasks.design.structured import AclEntry
@@ -49,6 +51,22 @@ _IGNORED = {"log", "log-input"}
 
 
 def ip_int(text: str) -> int:
+    """A dotted quad as an integer (ValueError for anything ipaddress would refuse)."""
+    parts = text.split(".")
+    if len(parts) == 4:
+        value = 0
+        for p in parts:
+            # the plain form only (no leading zeros, ASCII digits, <= 255); the rest is
+            # left to ipaddress, which says what is wrong with it
+            if not (0 < len(p) <= 3 and p.isascii() and p.isdigit()) or (
+                    len(p) > 1 and p[0] == "0"):
+                break
+            octet = int(p)
+            if octet > 255:
+                break
+            value = value << 8 | octet
+        else:
+            return value
     return int(ipaddress.IPv4Address(text))
 
 
@@ -56,6 +74,7 @@ def int_ip(value: int) -> str:
     return str(ipaddress.IPv4Address(value))
 
 
+@functools.lru_cache(maxsize=1024)
 def mask_len(mask: str) -> int:
     """``255.255.255.0`` -> 24. Raises ValueError on a non-contiguous mask."""
     return ipaddress.IPv4Network(f"0.0.0.0/{mask}").prefixlen
@@ -429,7 +448,7 @@ def parse_acl_line(text: str, kind: str) -> tuple[int | None, list[AclEntry]]:
     return seq, entries
 
 
-def _read_acl(name: str, kind: str, header: Line | None, lines: list[Line],
+def _read_acl(name: str, kind: str, header: Line | None, lines: Sequence[Line],
               texts: list[str] | None = None) -> Acl:
     acl = Acl(name, kind, header)
     parsed: list[tuple[tuple[int, int], AclRule, list[AclEntry]]] = []
@@ -464,50 +483,118 @@ def _read_acl(name: str, kind: str, header: Line | None, lines: list[Line],
 # --------------------------------------------------------------------------- sections
 
 
-def _interface(line: Line) -> Interface:
-    name = line.words[1] if len(line.words) > 1 else ""
-    routed = not re.match(r"^(?:[A-Za-z]+Ethernet|[A-Za-z]+GigE|Port-channel|Ethernet)", name)
-    intf = Interface(name, line, routed)
-    for c in line.children:
-        w = c.words
-        t = c.text
+_PHYSICAL = re.compile(r"^(?:[A-Za-z]+Ethernet|[A-Za-z]+GigE|Port-channel|Ethernet)")
+#: first words of the interface lines :func:`_interface` reads (all others are skipped)
+_INTERFACE_HEADS = frozenset({"no", "shutdown", "vrf", "ip", "standby", "switchport",
+                              "tunnel"})
+_SKIP: tuple[object, ...] = ("skip",)
+#: what an interface line says, by its text; a line's meaning does not depend on where it
+#: is, and an estate repeats the same port lines on thousands of switches
+InterfaceLineCache = dict[str, tuple[object, ...]]
+
+
+def _interface_line(t: str) -> tuple[object, ...]:
+    """What one line under ``interface`` says, as an action (see :func:`_interface`)."""
+    if t.split(None, 1)[0] not in _INTERFACE_HEADS:
+        return _SKIP
+    w = t.split()
+    head = w[0]
+    try:
         if t == "no switchport":
-            intf.routed = True
-        elif t == "shutdown":
-            intf.shutdown = True
-        elif w[:2] == ["vrf", "forwarding"] or w[:3] == ["ip", "vrf", "forwarding"]:
-            intf.vrf, intf.vrf_line = w[-1], c
-        elif w[:2] == ["ip", "address"] and len(w) >= 4 and _DOTTED.match(w[2]):
+            return ("routed",)
+        if t == "shutdown":
+            return ("shutdown",)
+        if w[:2] == ["vrf", "forwarding"] or w[:3] == ["ip", "vrf", "forwarding"]:
+            return ("vrf", w[-1])
+        if w[:2] == ["ip", "address"] and len(w) >= 4 and _DOTTED.match(w[2]):
             ip = ip_int(w[2])
             plen = mask_len(w[3])
-            net = Net(ip & Net(0, plen).mask, plen)
-            intf.addresses.append(Address(ip, net, c, secondary="secondary" in w[4:]))
-        elif w[:2] == ["ip", "access-group"] and len(w) >= 4:
-            if w[3] == "in":
-                intf.acl_in, intf.acl_in_line = w[2], c
-            elif w[3] == "out":
-                intf.acl_out, intf.acl_out_line = w[2], c
-        elif w[0] == "standby" and len(w) >= 3 and w[1].isdigit():
-            h = intf.hsrp.setdefault(int(w[1]), Hsrp(int(w[1])))
+            return ("address", ip, Net(ip & Net(0, plen).mask, plen), "secondary" in w[4:])
+        if w[:2] == ["ip", "access-group"] and len(w) >= 4:
+            return ("acl", w[3], w[2])
+        if head == "standby" and len(w) >= 3 and w[1].isdigit():
             if w[2] == "ip" and len(w) >= 4:
-                h.vip, h.line = ip_int(w[3]), c
-            elif w[2] == "priority" and len(w) >= 4:
-                h.priority = int(w[3])
-        elif w[:2] == ["switchport", "mode"] and len(w) >= 3:
-            intf.mode, intf.mode_line = w[2], c
-        elif w[:3] == ["switchport", "access", "vlan"] and len(w) >= 4 and w[3].isdigit():
-            intf.access_vlan, intf.access_line = int(w[3]), c
-        elif w[:3] == ["switchport", "voice", "vlan"] and len(w) >= 4 and w[3].isdigit():
-            intf.voice_vlan, intf.voice_line = int(w[3]), c
-        elif w[:4] == ["switchport", "trunk", "native", "vlan"] and len(w) >= 5:
-            intf.native_vlan, intf.native_line = int(w[4]), c
-        elif w[:4] == ["switchport", "trunk", "allowed", "vlan"] and len(w) >= 5:
-            intf.allowed_lines.append(c)
+                return ("hsrp", int(w[1]), "ip", ip_int(w[3]))
+            if w[2] == "priority" and len(w) >= 4:
+                return ("hsrp", int(w[1]), "priority", int(w[3]))
+            return ("hsrp", int(w[1]), None, None)
+        if head != "switchport":
+            if w[:2] == ["tunnel", "key"] and len(w) >= 3 and w[2].isdigit():
+                return ("tunnel_key", int(w[2]))
+            return _SKIP
+        if w[1:2] == ["mode"] and len(w) >= 3:
+            return ("mode", w[2])
+        if w[1:3] == ["access", "vlan"] and len(w) >= 4 and w[3].isdigit():
+            return ("access", int(w[3]))
+        if w[1:3] == ["voice", "vlan"] and len(w) >= 4 and w[3].isdigit():
+            return ("voice", int(w[3]))
+        if w[1:4] == ["trunk", "native", "vlan"] and len(w) >= 5:
+            return ("native", int(w[4]))
+        if w[1:4] == ["trunk", "allowed", "vlan"] and len(w) >= 5:
             op, arg = (w[4], w[5] if len(w) > 5 else "") if w[4] in (
                 "add", "remove", "except") else ("set", w[4])
-            current = intf.allowed if intf.allowed is not None else ALL_VLANS
             values = frozenset() if arg == "none" else ALL_VLANS if arg == "all" else \
                 vlan_list_to_set(arg)
+            return ("allowed", op, values)
+    except (ValueError, IndexError) as exc:
+        return ("error", exc)
+    return _SKIP
+
+
+def _interface(line: Line, cache: InterfaceLineCache | None = None) -> Interface:
+    words = line.words
+    name = words[1] if len(words) > 1 else ""
+    intf = Interface(name, line, not _PHYSICAL.match(name))
+    if cache is None:
+        cache = {}
+    for c in line.children:
+        action = cache.get(c.text)
+        if action is None:
+            action = cache[c.text] = _interface_line(c.text)
+        kind = action[0]
+        if kind == "skip":
+            continue
+        if kind == "routed":
+            intf.routed = True
+        elif kind == "shutdown":
+            intf.shutdown = True
+        elif kind == "vrf":
+            intf.vrf, intf.vrf_line = str(action[1]), c
+        elif kind == "address":
+            _, ip, net, secondary = action
+            assert isinstance(ip, int) and isinstance(net, Net)
+            intf.addresses.append(Address(ip, net, c, secondary=bool(secondary)))
+        elif kind == "acl":
+            if action[1] == "in":
+                intf.acl_in, intf.acl_in_line = str(action[2]), c
+            elif action[1] == "out":
+                intf.acl_out, intf.acl_out_line = str(action[2]), c
+        elif kind == "hsrp":
+            _, group, what, value = action
+            assert isinstance(group, int)
+            h = intf.hsrp.setdefault(group, Hsrp(group))
+            if what == "ip":
+                assert isinstance(value, int)
+                h.vip, h.line = value, c
+            elif what == "priority":
+                assert isinstance(value, int)
+                h.priority = value
+        elif kind == "mode":
+            intf.mode, intf.mode_line = str(action[1]), c
+        elif kind == "access":
+            assert isinstance(action[1], int)
+            intf.access_vlan, intf.access_line = action[1], c
+        elif kind == "voice":
+            assert isinstance(action[1], int)
+            intf.voice_vlan, intf.voice_line = action[1], c
+        elif kind == "native":
+            assert isinstance(action[1], int)
+            intf.native_vlan, intf.native_line = action[1], c
+        elif kind == "allowed":
+            _, op, values = action
+            assert isinstance(values, frozenset)
+            intf.allowed_lines.append(c)
+            current = intf.allowed if intf.allowed is not None else ALL_VLANS
             if op == "set":
                 intf.allowed = values
             elif op == "add":
@@ -516,8 +603,12 @@ def _interface(line: Line) -> Interface:
                 intf.allowed = current - values
             else:
                 intf.allowed = ALL_VLANS - values
-        elif w[:2] == ["tunnel", "key"] and len(w) >= 3 and w[2].isdigit():
-            intf.tunnel_key = int(w[2])
+        elif kind == "tunnel_key":
+            assert isinstance(action[1], int)
+            intf.tunnel_key = action[1]
+        elif kind == "error":
+            assert isinstance(action[1], Exception)
+            raise action[1]
     if intf.mode is None and intf.allowed_lines:
         intf.mode = "trunk"
     return intf
@@ -618,18 +709,31 @@ def _prefix_list(line: Line) -> tuple[str, PrefixListEntry] | None:
     return w[2], PrefixListEntry(seq, action, Net.of(net), ge, le, line)
 
 
-def read_device(host: str, tree: ConfigTree) -> DeviceText:
-    """Every record verify needs from one device's config text."""
+_TOP_HEADS = frozenset({"hostname", "interface", "vlan", "vrf", "ip", "router", "route-map",
+                        "access-list"})
+
+
+def read_device(host: str, tree: ConfigTree,
+                cache: InterfaceLineCache | None = None) -> DeviceText:
+    """Every record verify needs from one device's config text.
+
+    ``cache`` (text of an interface line -> what it says) may be shared by the devices
+    of one estate: their port lines repeat.
+    """
     dev = DeviceText(host, tree)
     numbered: dict[str, list[Line]] = {}
+    if cache is None:
+        cache = {}
     for line in tree.top:
+        if line.text.split(None, 1)[0] not in _TOP_HEADS:
+            continue
         w = line.words
         head = w[0]
         try:
             if head == "hostname" and len(w) >= 2:
                 dev.hostname, dev.hostname_line = w[1], line
             elif head == "interface" and len(w) >= 2:
-                intf = _interface(line)
+                intf = _interface(line, cache)
                 dev.interfaces[intf.name] = intf
             elif head == "vlan" and len(w) == 2 and re.match(r"^[\d,-]+$", w[1]):
                 for v in vlan_list_to_set(w[1]):

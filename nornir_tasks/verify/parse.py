@@ -15,8 +15,9 @@ commands; ``end`` ends the config.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 _BANNER = re.compile(r"^banner\s+\S+\s+(\^C|\S)")
 
@@ -27,13 +28,21 @@ class ConfigTextError(ValueError):
 
 @dataclass(slots=True, eq=False)
 class Line:
-    """One config line: its text without indentation, its number, its children."""
+    """One config line: its text without indentation, its number, its children.
+
+    The text is interned (the same command on thousands of switches is one string), and a
+    line without children holds no list: a 10,000-device estate is millions of lines.
+    """
 
     text: str
     lineno: int
-    indent: int
     parent: Line | None = None
-    children: list[Line] = field(default_factory=list)
+    kids: list[Line] | None = None
+
+    @property
+    def children(self) -> Sequence[Line]:
+        kids = self.kids
+        return kids if kids is not None else ()
 
     @property
     def words(self) -> list[str]:
@@ -76,7 +85,7 @@ class ConfigTree:
     lines: int
 
     @property
-    def top(self) -> list[Line]:
+    def top(self) -> Sequence[Line]:
         return self.root.children
 
     def find(self, text: str) -> Line | None:
@@ -99,11 +108,16 @@ def parse_config(text: str, name: str = "<config>") -> ConfigTree:
     """
     if "\x00" in text:
         raise ConfigTextError(f"{name}: binary data (NUL bytes), not a config text")
-    root = Line("", 0, -1)
-    stack: list[Line] = [root]
+    root = Line("", 0)
+    top: list[Line] = []
+    root.kids = top
+    # the open sections: (indentation, line), the root first (one loop per line: this
+    # runs over millions of lines on a large estate)
+    stack: list[tuple[int, Line]] = [(-1, root)]
     banner: Line | None = None
     delimiter = ""
     count = 0
+    intern = sys.intern
     for count, raw in enumerate(text.splitlines(), 1):
         if banner is not None:
             if delimiter in raw:
@@ -114,24 +128,33 @@ def parse_config(text: str, name: str = "<config>") -> ConfigTree:
             continue
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
-        if stripped.startswith("!"):
+        if stripped[0] == "!":
             if indent == 0:
                 del stack[1:]
             continue
-        if indent == 0 and stripped == "end":
-            break
-        while stack[-1].indent >= indent:
+        if indent == 0:
+            if stripped == "end":
+                break
+            del stack[1:]
+            node = Line(intern(stripped), count, root)
+            top.append(node)
+            stack.append((0, node))
+            m = _BANNER.match(stripped) if stripped.startswith("banner") else None
+            if m:
+                delimiter = m.group(1)
+                if delimiter not in stripped[m.end():]:
+                    banner = node
+            continue
+        while stack[-1][0] >= indent:
             stack.pop()
-        parent = stack[-1]
-        node = Line(stripped, count, indent, parent)
-        parent.children.append(node)
-        stack.append(node)
-        m = _BANNER.match(stripped) if indent == 0 else None
-        if m:
-            delimiter = m.group(1)
-            rest = stripped[m.end():]
-            if delimiter not in rest:
-                banner = node
+        parent = stack[-1][1]
+        node = Line(intern(stripped), count, parent)
+        kids = parent.kids
+        if kids is None:
+            parent.kids = [node]
+        else:
+            kids.append(node)
+        stack.append((indent, node))
     if banner is not None:
         raise ConfigTextError(f"{name}: banner opened on line {banner.lineno} never ends "
                               f"(no closing {delimiter!r})")

@@ -38,6 +38,8 @@ class Route:
 class Table:
     by_len: dict[int, dict[int, Route]] = field(default_factory=dict)
     lens: list[int] = field(default_factory=list)
+    #: (mask, routes by address) per prefix length, longest first: the lookup's loop
+    probe: list[tuple[int, dict[int, Route]]] = field(default_factory=list)
 
     def add(self, route: Route, replace: bool = False) -> bool:
         bucket = self.by_len.setdefault(route.net.plen, {})
@@ -47,12 +49,13 @@ class Table:
         if route.net.plen not in self.lens:
             self.lens.append(route.net.plen)
             self.lens.sort(reverse=True)
+            self.probe = [((0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF if plen else 0,
+                           self.by_len[plen]) for plen in self.lens]
         return True
 
     def lookup(self, ip: int) -> Route | None:
-        for plen in self.lens:
-            mask = (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF if plen else 0
-            hit = self.by_len[plen].get(ip & mask)
+        for mask, bucket in self.probe:
+            hit = bucket.get(ip & mask)
             if hit is not None:
                 return hit
         return None
@@ -110,6 +113,24 @@ class Path:
         return f"{trail}: {end}" if trail else end
 
 
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A route that hands packets to another device, and what they meet on the way."""
+
+    host: str
+    vrf: str
+    route: Route
+    to_host: str
+    to_vrf: str
+    to_iface: Interface
+    acls: tuple[AclRef, ...]  # the out ACL here, the in ACL of the next hop's interface
+    crossings: tuple[Crossing, ...]  # the next hop is in another VRF: a leak
+
+    @property
+    def hops(self) -> tuple[tuple[str, str | None], ...]:
+        return ((self.host, None), (self.to_host, self.to_iface.name))
+
+
 @dataclass(slots=True)
 class InactiveRoute:
     host: str
@@ -126,10 +147,15 @@ class Network:
         self.owners: dict[int, tuple[str, Interface]] = {}
         self.duplicates: list[tuple[str, Interface, str, Interface, int]] = []
         self.connected = Table()  # every connected subnet of the estate (for `located`)
+        #: each VRF's own connected subnets (not leaked), per device
+        self.own_connected: dict[tuple[str, str], Table] = {}
         self.inactive: list[InactiveRoute] = []
         self.unmodelled: list[tuple[str, Line, str]] = []
         self._memo: dict[tuple[str, str, int], Path] = {}
         self._busy: set[tuple[str, str, int]] = set()
+        self._loops = 0
+        self._steps: dict[tuple[str, str, int], Path | Handoff] = {}
+        self._composed: dict[tuple[int, int], tuple[Handoff, Path, Path]] = {}
         self._build()
 
     # ----------------------------------------------------------------- tables
@@ -150,6 +176,10 @@ class Network:
                 for a in intf.addresses:
                     self.table(host, vrf).add(Route(a.net, "connected", vrf, a.line, intf))
                     self.connected.add(Route(a.net, "connected", vrf, a.line, intf))
+                    own = self.own_connected.get((host, vrf))
+                    if own is None:
+                        own = self.own_connected[(host, vrf)] = Table()
+                    own.add(Route(a.net, "connected", vrf, a.line, intf))
                     other = self.owners.get(a.ip)
                     if other is not None and other[0] != host:
                         self.duplicates.append((other[0], other[1], host, intf, a.ip))
@@ -276,26 +306,16 @@ class Network:
         t = self.tables.get((host, vrf))
         return [r.net for r in t.routes() if r.net.plen > 0] if t is not None else []
 
-    def default_hop(self, host: str, vrf: str) -> tuple[object, ...] | None:
-        """What the VRF's default route does, as a hashable signature, or None.
+    def default_step(self, host: str, vrf: str) -> Path | Handoff:
+        """What the VRF's default route does with a packet no other route matches.
 
-        Two VRFs with equal signatures send every packet their default route carries
-        through the same ACL objects to the same device and VRF.
+        A :class:`Path` when it ends here (no default route, Null0, out of the estate), or
+        the :class:`Handoff` to the device and VRF where the packet continues: every such
+        packet then takes ``compose(handoff, tail(to_host, to_vrf, ip))``.
         """
         t = self.tables.get((host, vrf))
         route = t.by_len.get(0, {}).get(0) if t is not None else None
-        if route is None or route.kind != "static" or route.next_hop is None \
-                or route.iface is None:
-            return None
-        owner = self.owners.get(route.next_hop)
-        if owner is None or owner[0] == host:
-            return None
-        out, (to_host, to_if) = route.iface, owner
-        acl_out = self.devices[host].acls.get(out.acl_out) if out.acl_out else None
-        acl_in = self.devices[to_host].acls.get(to_if.acl_in) if to_if.acl_in else None
-        return (out.acl_out is not None, id(acl_out), to_host, to_if.vrf or GLOBAL,
-                to_if.acl_in is not None, id(acl_in), (out.vrf or GLOBAL) == (
-                    to_if.vrf or GLOBAL))
+        return self._route_step(host, vrf, route)
 
     def forward(self, host: str, iface: Interface, ip: int) -> Path:
         """A packet entering ``host`` on ``iface`` towards ``ip``."""
@@ -315,18 +335,44 @@ class Network:
         if hit is not None:
             return hit
         if key in self._busy:
+            self._loops += 1
             return Path("loop", host, vrf, None, None, hops=((host, None),))
         self._busy.add(key)
+        loops = self._loops
         try:
             path = self._step(host, vrf, ip)
         finally:
             self._busy.discard(key)
-        self._memo[key] = path
+        if self._loops == loops:
+            # a walk that met a loop depends on where it started: not memoised, so every
+            # walk reports the loop where it first comes back to itself
+            self._memo[key] = path
         return path
 
     def _step(self, host: str, vrf: str, ip: int) -> Path:
-        here = ((host, None),)
-        route = self.lookup(host, vrf, ip)
+        step = self._route_step(host, vrf, self.lookup(host, vrf, ip))
+        if isinstance(step, Path):
+            return step
+        rest = self.tail(step.to_host, step.to_vrf, ip)
+        # the same routes all the way give the same path: one object for all the
+        # addresses that take it (a site's prefix seen from the core, say)
+        key = (id(step), id(rest))
+        hit = self._composed.get(key)
+        if hit is None or hit[0] is not step or hit[1] is not rest:
+            hit = self._composed[key] = (step, rest, compose(step, rest))
+        return hit[2]
+
+    def _route_step(self, host: str, vrf: str, route: Route | None) -> Path | Handoff:
+        """One device's decision for a packet its lookup matched to ``route``: the same for
+        every address that matches it (memoised per route)."""
+        key = (host, vrf, id(route))
+        hit = self._steps.get(key)
+        if hit is None:
+            hit = self._steps[key] = self._decide(host, vrf, route)
+        return hit
+
+    def _decide(self, host: str, vrf: str, route: Route | None) -> Path | Handoff:
+        here: tuple[tuple[str, str | None], ...] = ((host, None),)
         if route is None:
             return Path("noroute", host, vrf, None, None, hops=here)
         if route.kind == "null":
@@ -355,8 +401,12 @@ class Network:
         if to_if.acl_in is not None and to_if.acl_in_line is not None:
             in_acl = (AclRef(to_host, to_if.name, "in", to_if.acl_in, to_if.acl_in_line,
                              self.devices[to_host].acls.get(to_if.acl_in)),)
-        rest = self.tail(to_host, to_vrf, ip)
-        hops = (*here, (to_host, to_if.name), *rest.hops[1:])
-        return Path(rest.outcome, rest.host, rest.vrf, rest.iface, rest.line,
-                    (*out_acl, *in_acl, *rest.acls), hops, (*crossing, *rest.crossings),
-                    rest.next_hop)
+        return Handoff(host, vrf, route, to_host, to_vrf, to_if, (*out_acl, *in_acl),
+                       crossing)
+
+
+def compose(step: Handoff, rest: Path) -> Path:
+    """The path of a packet handed over by ``step`` that then takes ``rest``."""
+    return Path(rest.outcome, rest.host, rest.vrf, rest.iface, rest.line,
+                (*step.acls, *rest.acls), (*step.hops, *rest.hops[1:]),
+                (*step.crossings, *rest.crossings), rest.next_hop)
