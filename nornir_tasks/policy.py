@@ -8,13 +8,16 @@ echo-reply.
 
 Term order of each zone's ACL (first match wins):
 
-1. replies to flows other parties may open towards the zone (the operator's NOC and the
-   monitoring system towards the management zone; rules whose ``to`` is this zone);
+1. replies to the flows others may open towards the zone (every :func:`flows` entry whose
+   destination is this zone: the operator's NOC, monitoring and RADIUS CoA towards the
+   management zone; the zones' traffic towards the services in the data centre);
 2. traffic inside the zone (between its own sites);
-3. infrastructure flows (DNS, DHCP relay, NTP, RADIUS, ...) listed for the zone;
-4. the zone's rules towards services and other zones, on their ports;
-5. internet: deny every internal prefix, then permit anything else;
-6. deny everything.
+3. what the zone may open: infrastructure flows and its rules, on their ports;
+4. internet: deny every internal prefix, then permit anything else;
+5. deny everything.
+
+The same flows decide the route-target imports of each zone's VRF at the core
+(:func:`route_imports`), so routing and filtering say the same thing.
 
 The matrix is compiled into vendor-neutral :class:`Term` s first; Aerleon (a maintained
 ACL generator) turns them into Cisco extended ACLs, which are parsed back into
