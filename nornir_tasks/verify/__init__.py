@@ -41,7 +41,7 @@ from nornir_tasks.verify.checks import (
 )
 from nornir_tasks.verify.matrix import INTERNET_PROBE, Matrix
 from nornir_tasks.verify.model import DeviceText, InterfaceLineCache, read_device
-from nornir_tasks.verify.parse import ConfigTextError, parse_config
+from nornir_tasks.verify.parse import ConfigTextError, LineCache, parse_config
 from nornir_tasks.verify.proof import Proof
 from nornir_tasks.verify.report import NOTE, Finding, Report
 from nornir_tasks.verify.routing import Network
@@ -142,12 +142,13 @@ def _read_all(intent: Intent, configs: dict[str, str]) -> tuple[dict[str, Device
                      h) for h in sorted(set(configs) - set(wanted))]
     devices: dict[str, DeviceText] = {}
     cache: InterfaceLineCache = {}
+    lines: LineCache = {}
     for host in wanted:
         text = configs[host]
         if not text.strip():
             raise VerifyInputError(f"{host}: the config is empty")
         try:
-            tree = parse_config(text, host)
+            tree = parse_config(text, host, lines)
         except ConfigTextError as exc:
             raise VerifyInputError(str(exc)) from None
         dev = read_device(host, tree, cache)
@@ -177,18 +178,23 @@ def verify(intent: Intent, configs: dict[str, str],
     # again (on a 10,000-device estate it took most of the parse time)
     enabled = gc.isenabled()
     gc.disable()
+    devices: dict[str, DeviceText] = {}
     try:
-        return _verify(intent, configs, radius)
+        return _verify(intent, configs, radius, devices)
     finally:
+        for dev in devices.values():  # no cycles left: freed on return, not by the
+            dev.tree.release()        # collector walking every line of the estate
+        devices.clear()
         if enabled:
             gc.enable()
 
 
-def _verify(intent: Intent, configs: dict[str, str],
-            radius: dict[str, str] | None) -> Report:
+def _verify(intent: Intent, configs: dict[str, str], radius: dict[str, str] | None,
+            devices: dict[str, DeviceText]) -> Report:
     report = Report()
     t0 = time.perf_counter()
-    devices, notes = _read_all(intent, configs)
+    read, notes = _read_all(intent, configs)
+    devices.update(read)
     report.findings += notes
     t1 = time.perf_counter()
     net = Network(devices)
@@ -230,6 +236,7 @@ def _verify(intent: Intent, configs: dict[str, str],
                                                                   for d in devices.values()),
                     "zone_pairs": proof.pairs, "probe_outcomes": proof.probe_count,
                     "probe_kinds": len(matrix.probes)}
+    report.work = dict(sorted(proof.work.items()))
     report.timings = {"parse": t1 - t0, "network": t2 - t1, "checks_abce": t3 - t2,
                       "matrix": t4 - t3, "total": t4 - t0}
     return report

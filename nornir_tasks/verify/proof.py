@@ -277,6 +277,9 @@ class Proof:
 
     #: above this many specific routes an entry is walked from itself (a core)
     MAX_SPECIALS = 16
+    #: walk every source towards every destination on its own, from its gateway, without
+    #: classes: the definition the factored proof is tested against (quadratic)
+    PAIR_BY_PAIR = False
 
     def __init__(self, intent: Intent, matrix: Matrix, devices: dict[str, DeviceText],
                  net: Network) -> None:
@@ -463,7 +466,7 @@ class Proof:
         """The path from the plan's device and VRF towards ``ip`` — exactly what
         ``Network.tail`` walks — and where its own part ends (None: an address the plan
         routes itself). ``rest``: the walk from the hand-over point, when known."""
-        if plan.special(ip):
+        if self.PAIR_BY_PAIR or plan.special(ip):
             return self.net.tail(plan.host, plan.vrf, ip), None
         path, split = self._handover(plan, ip, rest)
         if isinstance(plan.step, Handoff) and self._returns(path, plan.host):
@@ -665,20 +668,27 @@ class Proof:
                 members.append(m)
         self.work["members"] = len(members)
         self._exclusions(members)
-        classes: dict[tuple[object, ...], list[_Member]] = {}
-        for m in members:
-            classes.setdefault(self._source_class(m), []).append(m)
-        self.work["source_classes"] = len(classes)
-        for sc in classes.values():
-            self._source_class_run(sc)
-        for m in members:
-            for p in m.specials:
-                self._explicit_pair(m, p)
+        if self.PAIR_BY_PAIR:
+            for m in members:
+                for p in range(len(dests)):
+                    if p not in m.local:
+                        self._explicit_pair(m, p)
+        else:
+            classes: dict[tuple[object, ...], list[_Member]] = {}
+            for m in members:
+                classes.setdefault(self._source_class(m), []).append(m)
+            self.work["source_classes"] = len(classes)
+            for sc in classes.values():
+                self._source_class_run(sc)
+            for m in members:
+                for p in m.specials:
+                    self._explicit_pair(m, p)
         for m in members:
             self.checks += m.checks
             self._column_checks(m)
         self.probe_count = self.pairs * len(self.m.probes)
         self._finish()
+        self._ctx = _Ctx("quiet", (0, 0, 0), _NOBODY, _NOBODY)  # no closures over self
 
     def _exclusions(self, members: list[_Member]) -> None:
         """Per member: the destinations in its own subnet, and those its gateway routes
@@ -831,11 +841,11 @@ class Proof:
             index.append(dc.index)
         out = (list(classes.values()), index, revisit)
         self._dest_classes[plan.cont] = out
+        self.work["destination_classes"] += len(classes)
         return out
 
     def _source_class_run(self, sc: list[_Member]) -> None:
         dcs, index, revisit = self._destinations_from(sc[0].plan)
-        self.work["destination_classes"] += len(dcs)
         if isinstance(sc[0].plan.step, Handoff):
             for m in sc:  # walks that come back through the member's own gateway
                 back = [p for p in revisit.get(m.host, ()) if p not in m.excluded]

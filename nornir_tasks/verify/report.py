@@ -84,6 +84,9 @@ class Report:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
+    #: how much of the zone matrix was evaluated how (see docs/verify.md, "How the proof
+    #: scales"): ``blocks``/``reply_blocks`` are the core-level evaluations
+    work: dict[str, int] = field(default_factory=dict)
 
     @property
     def violations(self) -> list[Finding]:
@@ -118,6 +121,7 @@ class Report:
                               if (r, c) in self.cells} for r in self.rows},
             },
             "checks": [asdict(c) for c in self.checks],
+            "work": dict(self.work),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
