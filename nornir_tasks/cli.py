@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     site_add.register(sub)
     verify.register(sub)
     lab.register(sub)
+    from nornir_tasks.sim import cli as sim_cli
+
+    sim_cli.register(sub)
+    from nornir_tasks.live import cli as live_cli
+
+    live_cli.register(sub)
     return parser
 
 

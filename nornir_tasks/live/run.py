@@ -1,0 +1,214 @@
+"""Live runs over many devices: Nornir's threaded runner, canary first, one summary.
+
+A run selects devices from the intent (``--limit``), logs in to the real devices or to the
+simulators (``--sim``), runs one task per device on ``workers`` threads and collects a
+:class:`HostOutcome` for every selected device, whatever happened to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nornir import InitNornir
+from nornir.core import Nornir
+
+from nornir_tasks.build import config_hosts, render_all
+from nornir_tasks.errors import UsageError
+from nornir_tasks.intent.loader import Intent, load_intent
+from nornir_tasks.live import DEFAULT_WORKERS, device
+from nornir_tasks.live.backups import BackupRepo
+from nornir_tasks.live.inventory import (
+    PLUGIN_NAME,
+    Access,
+    Timeouts,
+    device_access,
+    sim_access,
+)
+from nornir_tasks.live.lock import device_locks
+from nornir_tasks.live.outcome import HostOutcome, Status
+from nornir_tasks.live.secrets import SecretStore
+from nornir_tasks.live.tasks import DeployJob, backup_task, deploy_task
+
+#: roles sent first as canaries, least blast radius first; core and controller never
+CANARY_ROLES = ("access", "distribution")
+
+
+@dataclass
+class LiveOptions:
+    inventory: Path = Path("inventory")
+    limit: str | None = None
+    sim: bool = False
+    sim_dir: Path | None = None
+    workers: int = DEFAULT_WORKERS
+    timeouts: Timeouts = Timeouts()
+    backups: Path = Path("backups")
+    progress: Callable[[str, int], Callable[[str], None]] | None = None
+
+
+@dataclass
+class Context:
+    intent: Intent
+    hosts: list[str]
+    access: Access
+    options: LiveOptions
+
+    def site(self, host: str) -> str:
+        return self.intent.device_site[host]
+
+
+def context(options: LiveOptions) -> Context:
+    intent = load_intent(options.inventory)
+    hosts = config_hosts(intent, options.limit)
+    if not hosts:
+        raise UsageError(f"--limit {options.limit!r} selects no device that has a config")
+    access = sim_access(options.sim_dir) if options.sim else device_access(intent, hosts)
+    return Context(intent, hosts, access, options)
+
+
+def _nornir(ctx: Context, hosts: list[str]) -> Nornir:
+    return InitNornir(
+        runner={"plugin": "threaded", "options": {"num_workers": ctx.options.workers}},
+        inventory={"plugin": PLUGIN_NAME, "options": {
+            "intent": ctx.intent, "hosts": hosts, "access": ctx.access,
+            "timeouts": ctx.options.timeouts}},
+        logging={"enabled": False},
+    )
+
+
+def _tick(ctx: Context, stage: str, total: int) -> Callable[[str], None] | None:
+    return ctx.options.progress(stage, total) if ctx.options.progress else None
+
+
+def _run(ctx: Context, hosts: list[str], task: Callable[..., Any], **kwargs: Any
+         ) -> list[HostOutcome]:
+    if not hosts:
+        return []
+    nr = _nornir(ctx, hosts)
+    results = nr.run(task=_closing(task), **kwargs)
+    outcomes = []
+    for host in hosts:
+        multi = results.get(host)
+        first = multi[0] if multi else None
+        if first is not None and isinstance(first.result, HostOutcome):
+            outcomes.append(first.result)
+        else:  # the task itself broke: still this device's outcome, not the run's
+            exc = first.exception if first is not None else None
+            outcomes.append(HostOutcome(host, Status.failed, stage="internal",
+                                        error=device.describe(exc) if exc else "no result"))
+    return outcomes
+
+
+def _closing(task: Callable[..., Any]) -> Callable[..., Any]:
+    def run(t: Any, **kwargs: Any) -> Any:
+        try:
+            return task(t, **kwargs)
+        finally:
+            device.drop_connection(t)  # in the worker thread: 300 logouts in parallel
+    run.__name__ = task.__name__
+    return run
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _writer(ctx: Context, repo: BackupRepo) -> Callable[[str, str], None]:
+    def write(host: str, running: str) -> None:
+        repo.write(ctx.site(host), host, running)
+    return write
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def run_backup(ctx: Context) -> tuple[list[HostOutcome], str | None]:
+    repo = BackupRepo(ctx.options.backups)
+    repo.ensure()
+    outcomes = _run(ctx, ctx.hosts, backup_task, on_read=_writer(ctx, repo),
+                    on_done=_tick(ctx, "backup", len(ctx.hosts)))
+    ok = sum(1 for o in outcomes if not o.status.bad)
+    commit = repo.commit(f"backup {_stamp()}: {ok} of {len(outcomes)} devices"
+                         f"{' (limit ' + ctx.options.limit + ')' if ctx.options.limit else ''}")
+    return outcomes, commit
+
+
+def intended_configs(ctx: Context) -> dict[str, str]:
+    return render_all(ctx.intent, ctx.hosts)
+
+
+def run_diff(ctx: Context) -> list[HostOutcome]:
+    job = DeployJob(intended=intended_configs(ctx), apply=False,
+                    on_done=_tick(ctx, "diff", len(ctx.hosts)))
+    return _run(ctx, ctx.hosts, deploy_task, job=job)
+
+
+def canaries(ctx: Context, size: int) -> list[str]:
+    """The first devices to change: access switches first, never core or controller."""
+    def rank(host: str) -> tuple[int, str]:
+        role = ctx.intent.devices[host].role.value
+        return (CANARY_ROLES.index(role) if role in CANARY_ROLES else 99, host)
+    eligible = [h for h in sorted(ctx.hosts, key=rank)
+                if ctx.intent.devices[h].role.value in CANARY_ROLES]
+    return eligible[:size]
+
+
+@dataclass
+class DeployReport:
+    outcomes: list[HostOutcome]
+    canary: list[str]
+    backups: dict[str, str | None]
+
+
+def run_deploy(ctx: Context, apply: bool, canary: int = 1,
+               rotate: frozenset[str] = frozenset(), store: SecretStore | None = None,
+               method: str = "remediation") -> DeployReport:
+    intended = intended_configs(ctx)
+    if not apply:
+        job = DeployJob(intended=intended, on_done=_tick(ctx, "dry run", len(ctx.hosts)))
+        return DeployReport(_run(ctx, ctx.hosts, deploy_task, job=job), [], {})
+    task = deploy_task
+    if method == "napalm-replace":
+        from nornir_tasks.live.replace import replace_task
+        task = replace_task
+    with device_locks(ctx.hosts):
+        return _apply(ctx, intended, canary, rotate, store or SecretStore(), restore=False,
+                      task=task)
+
+
+def run_restore(ctx: Context, rev: str) -> DeployReport:
+    """Put devices back at the (scrubbed) configs of a backup revision."""
+    repo = BackupRepo(ctx.options.backups)
+    targets = {h: repo.read(rev, ctx.site(h), h) for h in ctx.hosts}
+    with device_locks(ctx.hosts):
+        return _apply(ctx, targets, 0, frozenset(), None, restore=True)
+
+
+def _apply(ctx: Context, intended: Mapping[str, str], canary: int, rotate: frozenset[str],
+           store: SecretStore | None, restore: bool,
+           task: Callable[..., Any] = deploy_task) -> DeployReport:
+    repo = BackupRepo(ctx.options.backups)
+    repo.ensure()
+    first = canaries(ctx, canary)
+    rest = [h for h in ctx.hosts if h not in first]
+    tick = _tick(ctx, "rollback" if restore else "deploy", len(ctx.hosts))
+    job = DeployJob(intended=intended, apply=True, store=store, rotate=rotate, restore=restore,
+                    command_timeout=ctx.options.timeouts.command,
+                    on_read=_writer(ctx, repo), on_done=tick)
+    what = "rollback" if restore else "deploy"
+    outcomes = _run(ctx, first, task, job=job)
+    if any(o.status.bad for o in outcomes):
+        outcomes += [HostOutcome(h, Status.skipped, stage="canary",
+                                 error="not attempted: the canary batch failed") for h in rest]
+    else:
+        outcomes += _run(ctx, rest, task, job=job)
+    pre = repo.commit(f"pre-change {_stamp()}: before {what} of {len(ctx.hosts)} devices")
+    for host, post in sorted(job.post_configs.items()):
+        repo.write(ctx.site(host), host, post)
+    post_rev = repo.commit(f"post-change {_stamp()}: {what} changed "
+                           f"{len(job.post_configs)} devices")
+    outcomes.sort(key=lambda o: o.host)
+    return DeployReport(outcomes, first, {"pre": pre, "post": post_rev})

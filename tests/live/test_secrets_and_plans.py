@@ -1,0 +1,148 @@
+"""Offline: masking, remediation plans, secret resolution. No device involved."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nornir_tasks.errors import UsageError
+from nornir_tasks.live.backups import BackupRepo, scrub
+from nornir_tasks.live.lock import device_locks
+from nornir_tasks.live.remediation import SecretLineSkipped, converged, plan, rollback_commands
+from nornir_tasks.live.secrets import MASK, SecretStore, mask_config, read_vault
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+CORE = (GOLDEN / "radhuset-core01.cfg").read_text()
+WLC = (GOLDEN / "radhuset-wlc01.cfg").read_text()
+
+HASHES = {
+    "secret": "9 $9$Zq3lX2ab8cDeFg$TjRkQw1yS0eUvBn5mLpOa9iXcZ3bV7nM2qW4eR6tY8u",
+    "key": "7 0822455D0A16544541",
+    "server-key": "7 104D000A0618",
+    "password": "8 $8$kdAQj3vhrVyE$xBQH",
+    "set-key ascii": "8 YeaLEQhG",
+}
+
+
+def as_device(intended: str) -> str:
+    """What a device shows for an intended config: hashes where placeholders were."""
+    def one(m: re.Match[str]) -> str:
+        return f"{m['kw']} {HASHES[m['kw']]}"
+    return re.sub(r"(?P<kw>set-key ascii|server-key|secret|password|key) \d <<secret:\w+>>",
+                  one, intended)
+
+
+@pytest.mark.parametrize("config", [CORE, WLC], ids=["core", "wlc"])
+def test_masking_makes_device_and_intent_equal(config: str) -> None:
+    device = as_device(config)
+    assert "<<secret:" in config and "<<secret:" not in device
+    assert mask_config(device).text == mask_config(config).text
+    assert plan(device, config).empty
+    assert converged(device, config, masked=True) == []
+
+
+def test_a_changed_hash_is_not_a_change_but_a_missing_secret_line_is() -> None:
+    device = as_device(CORE).replace("TjRkQw1yS0eUvBn5", "AAAAAAAAAAAAAAAA")
+    assert plan(device, CORE).empty
+    without = "\n".join(line for line in as_device(CORE).splitlines()
+                        if not line.startswith("enable secret"))
+    p = plan(without, CORE)
+    assert p.display() == [f"enable secret {MASK}"]
+    store = SecretStore({"FELLESNETT_SECRET_ENABLE_SECRET": "Ny-Hemmelighet"})
+    assert p.push_commands(store) == ["enable secret 0 Ny-Hemmelighet"]
+    with pytest.raises(UsageError, match="FELLESNETT_SECRET_ENABLE_SECRET"):
+        p.push_commands(SecretStore({}))
+
+
+def test_removing_a_secret_line_sends_the_devices_own_text_never_a_placeholder() -> None:
+    device = as_device(CORE) + "username olduser privilege 15 secret 9 $9$old$hash\n"
+    p = plan(device, CORE)
+    assert p.display() == [f"no username olduser privilege 15 secret {MASK}"]
+    assert p.push_commands(SecretStore({})) == [
+        "no username olduser privilege 15 secret 9 $9$old$hash"]
+
+
+def test_rotation_sends_secret_lines_that_compare_equal() -> None:
+    device = as_device(CORE)
+    p = plan(device, CORE, rotate=frozenset({"tacacs_key"}))
+    store = SecretStore({"FELLESNETT_SECRET_TACACS_KEY": "rotated"})
+    pushed = p.push_commands(store)
+    assert [c.strip() for c in pushed if "key" in c] == ["key 0 rotated", "key 0 rotated"]
+    assert all("radius" not in c or "key" not in c for c in pushed)
+    assert not any("<<" in c for c in pushed)
+
+
+def test_plan_lines_are_never_secret() -> None:
+    device = as_device(CORE).replace("enable secret", "no-such-thing")
+    p = plan(device, CORE)
+    assert not any("$9$" in line or "<<secret:" in line for line in p.display())
+
+
+def test_restore_from_a_scrubbed_backup_skips_secret_lines() -> None:
+    device = "\n".join(line for line in as_device(CORE).splitlines()
+                       if not line.startswith("enable secret")) + "\nip http server\n"
+    target = scrub(as_device(CORE))
+    p = plan(device, target)
+    with pytest.raises(SecretLineSkipped):
+        p.push_commands(None)
+    skipped: list[str] = []
+    assert p.push_commands(None, skipped=skipped) == ["no ip http server"]
+    assert skipped == [f"enable secret {MASK}"]
+
+
+def test_rollback_commands_restore_exact_hashes() -> None:
+    before = as_device(CORE)
+    after = before.replace("$9$Zq3lX2ab8cDeFg", "$9$newnewnewnewne") + "ip http server\n"
+    cmds = rollback_commands(after, before)
+    assert "no ip http server" in cmds
+    assert any(c.startswith("enable secret 9 $9$Zq3lX2ab8cDeFg") for c in cmds)
+    assert converged(after, before, masked=False) != []
+    assert converged(after, before, masked=True) == ["no ip http server"]
+
+
+def test_vault(tmp_path: Path) -> None:
+    from ansible.parsing.vault import VaultLib, VaultSecret  # type: ignore[import-untyped]
+
+    pw = tmp_path / "pw"
+    pw.write_text("vault-pass\n")
+    blob = VaultLib([("default", VaultSecret(b"vault-pass"))]).encrypt(
+        "enable_secret: from-vault\nradius_key: r\n")
+    vault = tmp_path / "secrets.vault"
+    vault.write_bytes(blob)
+    assert read_vault(vault, pw) == {"enable_secret": "from-vault", "radius_key": "r"}
+    store = SecretStore({"FELLESNETT_VAULT": str(vault), "FELLESNETT_VAULT_PASSWORD_FILE": str(pw),
+                         "FELLESNETT_SECRET_RADIUS_KEY": "env-wins"})
+    assert store.get("enable_secret") == "from-vault"
+    assert store.get("radius_key") == "env-wins"
+    pw.write_text("wrong\n")
+    with pytest.raises(UsageError, match="cannot decrypt"):
+        read_vault(vault, pw)
+
+
+def test_backup_repo_one_commit_per_run_and_no_secrets(tmp_path: Path) -> None:
+    repo = BackupRepo(tmp_path / "backups")
+    repo.ensure()
+    repo.write("radhuset", "radhuset-core01", as_device(CORE))
+    first = repo.commit("run 1")
+    assert first is not None
+    assert repo.commit("run 2: nothing changed") is None
+    stored = (tmp_path / "backups/radhuset/radhuset-core01.cfg").read_text()
+    assert "$9$" not in stored and "0822455D" not in stored and MASK in stored
+    assert repo.read(first, "radhuset", "radhuset-core01") == stored
+    log = subprocess.run(["git", "-C", str(tmp_path / "backups"), "log", "--oneline"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(log) == 2
+    with pytest.raises(UsageError, match="no such revision"):
+        repo.read("deadbeef", "radhuset", "radhuset-core01")
+
+
+def test_device_locks_exclude_overlapping_runs(tmp_path: Path) -> None:
+    with (device_locks(["a", "b"], tmp_path),
+          pytest.raises(UsageError, match="b is locked"),
+          device_locks(["b", "c"], tmp_path)):
+        pass
+    with device_locks(["b", "c"], tmp_path):  # released when the first run ended
+        pass
