@@ -105,10 +105,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
     with _progress(args.output is not None or not args.json) as bar:
         ctx = context(_options(args, bar))
-        outcomes = run_diff(ctx)
+        outcomes, commit = run_diff(ctx, backup=args.backup)
     from nornir_tasks.live.report import diff_json, diff_markdown
 
     text = diff_json(outcomes) if args.json else diff_markdown(outcomes)
+    if commit:
+        print(f"backup_commit: {commit}", file=sys.stderr)
     if args.output:
         args.output.write_text(text)
     else:
@@ -158,6 +160,8 @@ def register(sub: Any) -> None:
                        "(Markdown, or JSON with --json)")
     _common(p)
     p.add_argument("--output", "-o", type=Path, help="write the report to a file")
+    p.add_argument("--backup", action="store_true",
+                   help="also commit the configs read to backups/ (a drift check in one pass)")
     p.add_argument("--fail-on-drift", action="store_true",
                    help="exit 1 when any device differs from the intent")
     p.set_defaults(func=_cmd_diff)

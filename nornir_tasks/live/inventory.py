@@ -71,12 +71,21 @@ def sim_access(state_dir: Path | None = None) -> Access:
 
 def device_access(intent: Intent, hosts: list[str], env: Mapping[str, str] | None = None
                   ) -> Access:
-    """Logins of the real devices: management addresses, credentials from the environment."""
+    """Logins of the real devices: management addresses; credentials from the environment
+    (``FELLESNETT_USERNAME`` / ``FELLESNETT_PASSWORD``) or the vault (``device_username`` /
+    ``device_password``)."""
+    from nornir_tasks.live.secrets import SecretStore
+
     env = os.environ if env is None else env
     username, password = env.get("FELLESNETT_USERNAME"), env.get("FELLESNETT_PASSWORD")
+    if (not username or not password) and env.get("FELLESNETT_VAULT"):
+        vault = SecretStore(env)
+        username = username or vault.lookup("device_username")
+        password = password or vault.lookup("device_password")
     if not username or not password:
-        raise UsageError("set FELLESNETT_USERNAME and FELLESNETT_PASSWORD (device login) in "
-                         "the environment, or use --sim to work against the simulators")
+        raise UsageError("no device login: set FELLESNETT_USERNAME and FELLESNETT_PASSWORD, or "
+                         "device_username/device_password in the vault named by "
+                         "FELLESNETT_VAULT, or use --sim to work against the simulators")
     targets = {}
     for h in hosts:
         addr = intent.devices[h].ansible_host

@@ -10,7 +10,10 @@ carry hashes and no placeholders, so it can always be sent as it is.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from hier_config import HConfig, HConfigChild, Platform, WorkflowRemediation, get_hconfig
@@ -150,3 +153,29 @@ def converged(current: str, target: str, masked: bool) -> list[str]:
         current, target = mask_config(current).text, mask_config(target).text
     rem = WorkflowRemediation(_hconfig(current), _hconfig(target)).remediation_config
     return list(rem.lines())
+
+
+#: below this many devices a process pool costs more than it saves
+PARALLEL_PLANS = 16
+
+
+def _summary(pair: tuple[str, str]) -> tuple[int, list[str]]:
+    p = plan(*pair)
+    return p.count(), p.display()
+
+
+def plan_summaries(pairs: dict[str, tuple[str, str]], workers: int | None = None
+                   ) -> dict[str, tuple[int, list[str]]]:
+    """(command count, masked remediation lines) per host for (running, intended) pairs.
+
+    >>> plan_summaries({"sw1": ("hostname a\\nip http server\\n", "hostname a\\n")})
+    {'sw1': (1, ['no ip http server'])}
+    """
+    hosts = sorted(pairs)
+    workers = workers or os.cpu_count() or 1
+    if len(hosts) < PARALLEL_PLANS or workers < 2:
+        return {h: _summary(pairs[h]) for h in hosts}
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        done = pool.map(_summary, [pairs[h] for h in hosts], chunksize=8)
+        return dict(zip(hosts, done, strict=True))

@@ -30,6 +30,7 @@ from nornir_tasks.live.inventory import (
 )
 from nornir_tasks.live.lock import device_locks
 from nornir_tasks.live.outcome import HostOutcome, Status
+from nornir_tasks.live.remediation import plan_summaries
 from nornir_tasks.live.secrets import SecretStore
 from nornir_tasks.live.tasks import DeployJob, backup_task, deploy_task
 
@@ -140,10 +141,36 @@ def intended_configs(ctx: Context) -> dict[str, str]:
     return render_all(ctx.intent, ctx.hosts)
 
 
-def run_diff(ctx: Context) -> list[HostOutcome]:
-    job = DeployJob(intended=intended_configs(ctx), apply=False,
-                    on_done=_tick(ctx, "diff", len(ctx.hosts)))
-    return _run(ctx, ctx.hosts, deploy_task, job=job)
+def run_diff(ctx: Context, backup: bool = False) -> tuple[list[HostOutcome], str | None]:
+    """Read every device, then compute the remediations on all CPUs.
+
+    Reading is I/O (threads); hier_config is CPU (processes): doing them apart keeps the
+    drift check of hundreds of devices within seconds. With ``backup`` the configs read
+    are also committed to ``backups/``: a drift check in one pass.
+    """
+    repo = BackupRepo(ctx.options.backups) if backup else None
+    if repo is not None:
+        repo.ensure()
+    running: dict[str, str] = {}
+
+    def on_read(host: str, text: str) -> None:
+        running[host] = text
+        if repo is not None:
+            repo.write(ctx.site(host), host, text)
+
+    outcomes = _run(ctx, ctx.hosts, backup_task, on_read=on_read,
+                    on_done=_tick(ctx, "read", len(ctx.hosts)))
+    intended = intended_configs(ctx)
+    plans = plan_summaries({h: (running[h], intended[h]) for h in sorted(running)})
+    for outcome in outcomes:
+        if outcome.host in plans:
+            outcome.changes, outcome.lines = plans[outcome.host]
+            outcome.status = Status.pending if outcome.changes else Status.unchanged
+    commit = None
+    if repo is not None:
+        ok = sum(1 for o in outcomes if not o.status.bad)
+        commit = repo.commit(f"backup {_stamp()} (drift check): {ok} of {len(outcomes)} devices")
+    return outcomes, commit
 
 
 def canaries(ctx: Context, size: int) -> list[str]:
@@ -166,10 +193,9 @@ class DeployReport:
 def run_deploy(ctx: Context, apply: bool, canary: int = 1,
                rotate: frozenset[str] = frozenset(), store: SecretStore | None = None,
                method: str = "remediation") -> DeployReport:
-    intended = intended_configs(ctx)
     if not apply:
-        job = DeployJob(intended=intended, on_done=_tick(ctx, "dry run", len(ctx.hosts)))
-        return DeployReport(_run(ctx, ctx.hosts, deploy_task, job=job), [], {})
+        return DeployReport(run_diff(ctx)[0], [], {})
+    intended = intended_configs(ctx)
     task = deploy_task
     if method == "napalm-replace":
         from nornir_tasks.live.replace import replace_task

@@ -164,10 +164,12 @@ class SecretStore:
         self._vault = read_vault(Path(vault_file), Path(pw_file))
         return self._vault
 
-    def get(self, name: str) -> str:
+    def lookup(self, name: str) -> str | None:
         value = self._env.get(f"FELLESNETT_SECRET_{name.upper()}")
-        if value is None:
-            value = self._load_vault().get(name)
+        return value if value is not None else self._load_vault().get(name)
+
+    def get(self, name: str) -> str:
+        value = self.lookup(name)
         if not value:
             raise UsageError(
                 f"secret {name!r} is needed for this push but not set: export "

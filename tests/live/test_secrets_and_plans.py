@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 
 from nornir_tasks.errors import UsageError
+from nornir_tasks.intent.loader import Intent
 from nornir_tasks.live.backups import BackupRepo, scrub
+from nornir_tasks.live.inventory import device_access
 from nornir_tasks.live.lock import device_locks
+from nornir_tasks.live.outcome import HostOutcome, Status, counts, exit_code
 from nornir_tasks.live.remediation import SecretLineSkipped, converged, plan, rollback_commands
+from nornir_tasks.live.report import summary_table
 from nornir_tasks.live.secrets import MASK, SecretStore, mask_config, read_vault
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
@@ -146,3 +150,34 @@ def test_device_locks_exclude_overlapping_runs(tmp_path: Path) -> None:
         pass
     with device_locks(["b", "c"], tmp_path):  # released when the first run ended
         pass
+
+
+def test_device_login_from_env_or_vault(intent: Intent, tmp_path: Path) -> None:
+    from ansible.parsing.vault import VaultLib, VaultSecret  # type: ignore[import-untyped]
+
+    hosts = ["radhuset-core01"]
+    env = {"FELLESNETT_USERNAME": "netops", "FELLESNETT_PASSWORD": "pw"}
+    access = device_access(intent, hosts, env)
+    assert (access.username, access.targets["radhuset-core01"].address) == ("netops", "10.0.0.2")
+    with pytest.raises(UsageError, match="no device login"):
+        device_access(intent, hosts, {})
+    (tmp_path / "pw").write_text("v")
+    (tmp_path / "vault").write_bytes(VaultLib([("default", VaultSecret(b"v"))]).encrypt(
+        "device_username: fromvault\ndevice_password: secret\n"))
+    access = device_access(intent, hosts, {"FELLESNETT_VAULT": str(tmp_path / "vault"),
+                                           "FELLESNETT_VAULT_PASSWORD_FILE": str(tmp_path / "pw")})
+    assert (access.username, access.password) == ("fromvault", "secret")
+
+
+def test_summary_table_lists_what_needs_attention() -> None:
+    from rich.console import Console
+
+    outcomes = [HostOutcome("sw1", Status.changed, 3), HostOutcome("sw2", Status.unchanged),
+                HostOutcome("sw3", Status.rolled_back, 2, stage="push", error="rejected",
+                            rollback="rolled back with 2 command(s)")]
+    console = Console(record=True, width=150)
+    console.print(summary_table(outcomes, "deploy"))
+    text = console.export_text()
+    assert "sw3" in text and "rolled back with 2 command(s)" in text and "sw2" not in text
+    assert exit_code(outcomes) == 1 and exit_code(outcomes[:2]) == 0
+    assert counts(outcomes)["rolled back"] == 1
