@@ -47,7 +47,8 @@ def _options(args: argparse.Namespace, progress: Any) -> Any:
     return LiveOptions(inventory=args.inventory, limit=args.limit, sim=args.sim,
                        sim_dir=args.sim_dir, workers=args.workers,
                        timeouts=Timeouts(connect=args.connect_timeout, command=args.timeout),
-                       backups=args.backups, progress=progress)
+                       backups=args.backups, progress=progress,
+                       change_ref=getattr(args, "change_ref", None))
 
 
 @contextmanager
@@ -177,6 +178,9 @@ def register(sub: Any) -> None:
     p.add_argument("--rotate-secrets", metavar="NAMES",
                    help="comma-separated secret names whose lines are sent even when present "
                         "(secrets are otherwise never remediated)")
+    p.add_argument("--change-ref", metavar="REF",
+                   help="merge request or ticket this change implements, recorded with the "
+                        "approvers and pipeline in the backup commits (in GitLab CI: the MR)")
     p.add_argument("--method", choices=("remediation", "napalm-replace"), default="remediation",
                    help="remediation: send only the changed lines (default, tested); "
                         "napalm-replace: full config replace with commit-confirm, for real "
@@ -187,4 +191,6 @@ def register(sub: Any) -> None:
     _common(p)
     p.add_argument("--to", required=True, metavar="BACKUP_REV",
                    help="a commit of the backups repository (see `git -C backups log`)")
+    p.add_argument("--change-ref", metavar="REF",
+                   help="incident or ticket behind the rollback (recorded in the backups)")
     p.set_defaults(func=_cmd_rollback)

@@ -30,6 +30,7 @@ from nornir_tasks.live.inventory import (
 )
 from nornir_tasks.live.lock import device_locks
 from nornir_tasks.live.outcome import HostOutcome, Status
+from nornir_tasks.live.provenance import message, trailers
 from nornir_tasks.live.remediation import plan_summaries
 from nornir_tasks.live.secrets import SecretStore
 from nornir_tasks.live.tasks import DeployJob, backup_task, deploy_task
@@ -48,6 +49,8 @@ class LiveOptions:
     timeouts: Timeouts = Timeouts()
     backups: Path = Path("backups")
     progress: Callable[[str, int], Callable[[str], None]] | None = None
+    #: merge request / ticket the change implements (recorded in the backup commits)
+    change_ref: str | None = None
 
 
 @dataclass
@@ -231,10 +234,12 @@ def _apply(ctx: Context, intended: Mapping[str, str], canary: int, rotate: froze
                                  error="not attempted: the canary batch failed") for h in rest]
     else:
         outcomes += _run(ctx, rest, task, job=job)
-    pre = repo.commit(f"pre-change {_stamp()}: before {what} of {len(ctx.hosts)} devices")
+    fields = trailers(ctx.options.inventory, ctx.options.change_ref)
+    pre = repo.commit(message(f"pre-change {_stamp()}: before {what} of {len(ctx.hosts)} "
+                              "devices", fields))
     for host, post in sorted(job.post_configs.items()):
         repo.write(ctx.site(host), host, post)
-    post_rev = repo.commit(f"post-change {_stamp()}: {what} changed "
-                           f"{len(job.post_configs)} devices")
+    post_rev = repo.commit(message(f"post-change {_stamp()}: {what} changed "
+                                   f"{len(job.post_configs)} devices", fields))
     outcomes.sort(key=lambda o: o.host)
     return DeployReport(outcomes, first, {"pre": pre, "post": post_rev})

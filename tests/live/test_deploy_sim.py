@@ -98,7 +98,7 @@ def test_full_deploy_converges_and_the_second_run_changes_nothing(
     assert set(_statuses(dry).values()) == {"would change"}
     assert all(lab.running(h) == seeds[h] for h in hosts[:3])  # a dry run sends nothing
 
-    code, first = lab.run(capsys, "deploy", "--apply")
+    code, first = lab.run(capsys, "deploy", "--apply", "--change-ref", "net/fellesnett!17")
     assert code == 0, first
     assert _statuses(first) == {h: "changed" for h in hosts}
     assert first["summary"]["changed"] == len(hosts)
@@ -116,6 +116,10 @@ def test_full_deploy_converges_and_the_second_run_changes_nothing(
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert log[0].startswith("pre-change") or log[0].startswith("post-change")
     assert any(s.startswith("post-change") for s in log)
+    post = first["post_change_backup"]
+    body = subprocess.run(["git", "-C", str(lab.backups), "log", "-1", "--format=%B", post],
+                          capture_output=True, text=True, check=True).stdout
+    assert "Change-Ref: net/fellesnett!17" in body and "Intent-Commit: " in body
     stored = "".join(p.read_text() for p in lab.backups.rglob("*.cfg"))
     assert "$9$" not in stored and "Test-" not in stored
 
