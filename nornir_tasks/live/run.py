@@ -87,8 +87,11 @@ def _tick(ctx: Context, stage: str, total: int) -> Callable[[str], None] | None:
     return ctx.options.progress(stage, total) if ctx.options.progress else None
 
 
-def _run(ctx: Context, hosts: list[str], task: Callable[..., Any], **kwargs: Any
-         ) -> list[HostOutcome]:
+def run_tasks(ctx: Context, hosts: list[str], task: Callable[..., Any], **kwargs: Any
+              ) -> list[HostOutcome]:
+    """Run ``task`` on ``hosts`` (threaded); one :class:`HostOutcome` per host, whatever
+    happened. A task returns ``Result(result=HostOutcome)``; an exception it lets out
+    becomes a failed outcome of that host only."""
     if not hosts:
         return []
     nr = _nornir(ctx, hosts)
@@ -132,7 +135,7 @@ def _writer(ctx: Context, repo: BackupRepo) -> Callable[[str, str], None]:
 def run_backup(ctx: Context) -> tuple[list[HostOutcome], str | None]:
     repo = BackupRepo(ctx.options.backups)
     repo.ensure()
-    outcomes = _run(ctx, ctx.hosts, backup_task, on_read=_writer(ctx, repo),
+    outcomes = run_tasks(ctx, ctx.hosts, backup_task, on_read=_writer(ctx, repo),
                     on_done=_tick(ctx, "backup", len(ctx.hosts)))
     ok = sum(1 for o in outcomes if not o.status.bad)
     commit = repo.commit(f"backup {_stamp()}: {ok} of {len(outcomes)} devices"
@@ -161,7 +164,7 @@ def run_diff(ctx: Context, backup: bool = False) -> tuple[list[HostOutcome], str
         if repo is not None:
             repo.write(ctx.site(host), host, text)
 
-    outcomes = _run(ctx, ctx.hosts, backup_task, on_read=on_read,
+    outcomes = run_tasks(ctx, ctx.hosts, backup_task, on_read=on_read,
                     on_done=_tick(ctx, "read", len(ctx.hosts)))
     intended = intended_configs(ctx)
     plans = plan_summaries({h: (running[h], intended[h]) for h in sorted(running)})
@@ -228,12 +231,12 @@ def _apply(ctx: Context, intended: Mapping[str, str], canary: int, rotate: froze
                     command_timeout=ctx.options.timeouts.command,
                     on_read=_writer(ctx, repo), on_done=tick)
     what = "rollback" if restore else "deploy"
-    outcomes = _run(ctx, first, task, job=job)
+    outcomes = run_tasks(ctx, first, task, job=job)
     if any(o.status.bad for o in outcomes):
         outcomes += [HostOutcome(h, Status.skipped, stage="canary",
                                  error="not attempted: the canary batch failed") for h in rest]
     else:
-        outcomes += _run(ctx, rest, task, job=job)
+        outcomes += run_tasks(ctx, rest, task, job=job)
     fields = trailers(ctx.options.inventory, ctx.options.change_ref)
     pre = repo.commit(message(f"pre-change {_stamp()}: before {what} of {len(ctx.hosts)} "
                               "devices", fields))
