@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     from nornir_tasks.live import cli as live_cli
 
     live_cli.register(sub)
+    from nornir_tasks.ci import cli as ci_cli
+
+    ci_cli.register(sub)
     return parser
 
 

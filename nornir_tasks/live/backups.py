@@ -7,9 +7,13 @@ is ignored here) because it changes on every run and belongs to the network, not
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from nornir_tasks.errors import UsageError
@@ -37,6 +41,16 @@ class BackupRepo:
 
     def __init__(self, root: Path = DEFAULT_DIR) -> None:
         self.root = root
+        self._written: set[str] = set()
+        self._mutex = threading.Lock()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Several runs (CI shards) may share one backups checkout: one git writer at a time."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root.parent / f".{self.root.name}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            yield
 
     def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         try:
@@ -49,9 +63,11 @@ class BackupRepo:
                              f"{exc.stderr.strip() or exc.stdout.strip()}") from None
 
     def ensure(self) -> None:
-        if (self.root / ".git").is_dir():
-            return
-        self.root.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            if not (self.root / ".git").is_dir():
+                self._init()
+
+    def _init(self) -> None:
         self._git("init", "-q", "-b", "main")
         (self.root / "README.md").write_text(
             "# Device configuration backups\n\nWritten by `fellesnett backup` and by "
@@ -71,14 +87,23 @@ class BackupRepo:
         with os.fdopen(fd, "w") as fh:
             fh.write(scrub(running))
         os.replace(tmp, target)
+        with self._mutex:
+            self._written.add(self.path_of(site, host))
 
     def commit(self, message: str) -> str | None:
-        """Commit everything written since the last commit; None when nothing changed."""
-        self._git("add", "-A")
-        if self._git("diff", "--cached", "--quiet", check=False).returncode == 0:
+        """Commit the files this run wrote since its last commit (and only those: another
+        run sharing the checkout commits its own); None when none of them changed."""
+        with self._mutex:
+            paths, self._written = sorted(self._written), set()
+        if not paths:
             return None
-        self._git("commit", "-q", "-m", message)
-        return self._git("rev-parse", "HEAD").stdout.strip()
+        with self._locked():
+            self._git("add", "--", *paths)
+            if self._git("diff", "--cached", "--quiet", "--", *paths,
+                         check=False).returncode == 0:
+                return None
+            self._git("commit", "-q", "-m", message, "--", *paths)
+            return self._git("rev-parse", "HEAD").stdout.strip()
 
     def head(self) -> str | None:
         result = self._git("rev-parse", "--verify", "-q", "HEAD", check=False)

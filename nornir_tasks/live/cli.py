@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,8 +34,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
     p.add_argument("--connect-timeout", type=float, default=10.0,
                    help="seconds to wait for a login (default: %(default)s)")
-    p.add_argument("--backups", type=Path, default=Path("backups"),
-                   help="backup git repository (default: %(default)s)")
+    p.add_argument("--backups", type=Path,
+                   default=Path(os.environ.get("FELLESNETT_BACKUPS", "backups")),
+                   help="backup git repository (default: $FELLESNETT_BACKUPS or backups)")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
 
 
@@ -48,7 +50,8 @@ def _options(args: argparse.Namespace, progress: Any) -> Any:
                        sim_dir=args.sim_dir, workers=args.workers,
                        timeouts=Timeouts(connect=args.connect_timeout, command=args.timeout),
                        backups=args.backups, progress=progress,
-                       change_ref=getattr(args, "change_ref", None))
+                       change_ref=getattr(args, "change_ref", None),
+                       from_backups=getattr(args, "from_backups", None))
 
 
 @contextmanager
@@ -98,12 +101,20 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     with _progress(not args.json) as bar:
         ctx = context(_options(args, bar))
         outcomes, commit = run_backup(ctx)
-    return _finish(args, outcomes, {"backup_commit": commit or "no change"}, "backup")
+    from nornir_tasks.live.backups import BackupRepo
+
+    # the head is what a later `rollback --to` needs, whether or not this run committed
+    head = BackupRepo(args.backups).head()
+    return _finish(args, outcomes, {"backup_commit": commit or "no change",
+                                    "backup_head": head or ""}, "backup")
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     from nornir_tasks.live.run import context, run_diff
 
+    if args.from_backups and (args.backup or args.sim):
+        raise UsageError("--from-backups reads no device: it cannot be combined with "
+                         "--backup or --sim")
     with _progress(args.output is not None or not args.json) as bar:
         ctx = context(_options(args, bar))
         outcomes, commit = run_diff(ctx, backup=args.backup)
@@ -161,6 +172,10 @@ def register(sub: Any) -> None:
                        "(Markdown, or JSON with --json)")
     _common(p)
     p.add_argument("--output", "-o", type=Path, help="write the report to a file")
+    p.add_argument("--from-backups", metavar="REV", nargs="?", const="HEAD",
+                   help="compare the intent with the backups at REV (default HEAD) instead "
+                        "of reading the devices: for merge-request pipelines without device "
+                        "access")
     p.add_argument("--backup", action="store_true",
                    help="also commit the configs read to backups/ (a drift check in one pass)")
     p.add_argument("--fail-on-drift", action="store_true",

@@ -51,6 +51,8 @@ class LiveOptions:
     progress: Callable[[str, int], Callable[[str], None]] | None = None
     #: merge request / ticket the change implements (recorded in the backup commits)
     change_ref: str | None = None
+    #: diff against this revision of the backups instead of reading the devices
+    from_backups: str | None = None
 
 
 @dataclass
@@ -69,7 +71,12 @@ def context(options: LiveOptions) -> Context:
     hosts = config_hosts(intent, options.limit)
     if not hosts:
         raise UsageError(f"--limit {options.limit!r} selects no device that has a config")
-    access = sim_access(options.sim_dir) if options.sim else device_access(intent, hosts)
+    if options.from_backups:
+        access = Access("", "", {})  # nothing is contacted
+    elif options.sim:
+        access = sim_access(options.sim_dir)
+    else:
+        access = device_access(intent, hosts)
     return Context(intent, hosts, access, options)
 
 
@@ -164,8 +171,11 @@ def run_diff(ctx: Context, backup: bool = False) -> tuple[list[HostOutcome], str
         if repo is not None:
             repo.write(ctx.site(host), host, text)
 
-    outcomes = run_tasks(ctx, ctx.hosts, backup_task, on_read=on_read,
-                    on_done=_tick(ctx, "read", len(ctx.hosts)))
+    if ctx.options.from_backups:
+        outcomes = _read_backups(ctx, ctx.options.from_backups, on_read)
+    else:
+        outcomes = run_tasks(ctx, ctx.hosts, backup_task, on_read=on_read,
+                             on_done=_tick(ctx, "read", len(ctx.hosts)))
     intended = intended_configs(ctx)
     plans = plan_summaries({h: (running[h], intended[h]) for h in sorted(running)})
     for outcome in outcomes:
@@ -179,13 +189,29 @@ def run_diff(ctx: Context, backup: bool = False) -> tuple[list[HostOutcome], str
     return outcomes, commit
 
 
-def canaries(ctx: Context, size: int) -> list[str]:
+def _read_backups(ctx: Context, rev: str, on_read: Callable[[str, str], None]
+                  ) -> list[HostOutcome]:
+    """Running configs as the backups hold them at ``rev`` (no device is contacted)."""
+    repo = BackupRepo(ctx.options.backups)
+    outcomes = []
+    for host in ctx.hosts:
+        try:
+            on_read(host, repo.read(rev, ctx.site(host), host))
+            outcomes.append(HostOutcome(host, Status.unchanged))
+        except UsageError as exc:
+            if "no such revision" in str(exc) or "no backup history" in str(exc):
+                raise
+            outcomes.append(HostOutcome(host, Status.failed, stage="backup", error=str(exc)))
+    return outcomes
+
+
+def canaries(intent: Intent, hosts: list[str], size: int) -> list[str]:
     """The first devices to change: access switches first, never core or controller."""
     def rank(host: str) -> tuple[int, str]:
-        role = ctx.intent.devices[host].role.value
+        role = intent.devices[host].role.value
         return (CANARY_ROLES.index(role) if role in CANARY_ROLES else 99, host)
-    eligible = [h for h in sorted(ctx.hosts, key=rank)
-                if ctx.intent.devices[h].role.value in CANARY_ROLES]
+    eligible = [h for h in sorted(hosts, key=rank)
+                if intent.devices[h].role.value in CANARY_ROLES]
     return eligible[:size]
 
 
@@ -224,7 +250,7 @@ def _apply(ctx: Context, intended: Mapping[str, str], canary: int, rotate: froze
            task: Callable[..., Any] = deploy_task) -> DeployReport:
     repo = BackupRepo(ctx.options.backups)
     repo.ensure()
-    first = canaries(ctx, canary)
+    first = canaries(ctx.intent, ctx.hosts, canary)
     rest = [h for h in ctx.hosts if h not in first]
     tick = _tick(ctx, "rollback" if restore else "deploy", len(ctx.hosts))
     job = DeployJob(intended=intended, apply=True, store=store, rotate=rotate, restore=restore,

@@ -181,3 +181,21 @@ def test_summary_table_lists_what_needs_attention() -> None:
     assert "sw3" in text and "rolled back with 2 command(s)" in text and "sw2" not in text
     assert exit_code(outcomes) == 1 and exit_code(outcomes[:2]) == 0
     assert counts(outcomes)["rolled back"] == 1
+
+
+def test_two_runs_sharing_a_backups_checkout_commit_only_their_own_devices(tmp_path: Path
+                                                                            ) -> None:
+    a, b = BackupRepo(tmp_path / "backups"), BackupRepo(tmp_path / "backups")
+    a.ensure()
+    b.ensure()
+    a.write("s1", "sw-a", "hostname sw-a\n")
+    b.write("s2", "sw-b", "hostname sw-b\n")
+    rev_a = a.commit("shard 1")
+    rev_b = b.commit("shard 2")
+    assert rev_a and rev_b and rev_a != rev_b
+
+    def files(rev: str) -> list[str]:
+        return subprocess.run(["git", "-C", str(tmp_path / "backups"), "show", "--name-only",
+                               "--format=", rev], capture_output=True, text=True,
+                              check=True).stdout.split()
+    assert files(rev_a) == ["s1/sw-a.cfg"] and files(rev_b) == ["s2/sw-b.cfg"]

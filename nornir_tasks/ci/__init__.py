@@ -1,0 +1,1 @@
+"""Helpers the GitLab pipeline calls: shard split, canary choice."""
