@@ -10,3 +10,6 @@ export PATH="$VENV/bin:$PATH"
 # the job's own checkout wins over wherever that environment was installed from
 export PYTHONPATH="$CI_PROJECT_DIR${PYTHONPATH:+:$PYTHONPATH}"
 sh .ci/backups-sync.sh pull
+if [ -n "${FELLESNETT_SYNC_BACKUPS:-}" ]; then
+  trap 'sh .ci/backups-sync.sh push' EXIT
+fi

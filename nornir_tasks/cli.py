@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     from nornir_tasks.ci import cli as ci_cli
 
     ci_cli.register(sub)
+    from nornir_tasks.handover import cli as handover_cli
+
+    handover_cli.register(sub)
     return parser
 
 

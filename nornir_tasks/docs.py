@@ -23,6 +23,8 @@ from pydantic import BaseModel
 
 from nornir_tasks.design.structured import secret_placeholder
 from nornir_tasks.design.switch import transit_links
+from nornir_tasks.handover.docs import CONTENTS as HANDOVER_CONTENTS
+from nornir_tasks.handover.topology import site_mermaid
 from nornir_tasks.intent.checks import INTERNET, UNUSED_PROFILE
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import (
@@ -88,6 +90,10 @@ def build_docs(intent: Intent, hosts: set[str] | None = None) -> dict[str, str]:
     }
     for slug in sorted(sheet_sites):
         docs[site_sheet_path(slug)] = _site_sheet(intent, slug, by_site[slug])
+    # ROS, VLAN/VRF table, DHCP scopes, topology pictures, runbook (nornir_tasks/handover)
+    from nornir_tasks.handover.docs import handover_docs
+
+    docs.update(handover_docs(intent, sheet_sites))
     return dict(sorted(docs.items()))
 
 
@@ -588,7 +594,15 @@ def _readme(intent: Intent, by_site: dict[str, list[str]], sheet_sites: set[str]
          "infrastructure flows, shared services"],
         ["[ssids.md](ssids.md)", "SSIDs and the zones they lead to"],
         ["[secrets.md](secrets.md)", "Checklist of secrets to provision at deploy time"],
-        ["`sites/<slug>.md`", "One sheet per site: circuit, zones, devices, port maps, APs"],
+        ["`sites/<slug>.md`", "One sheet per site: circuit, zones, devices, port maps, APs, "
+         "diagram"],
+        ["[zone-matrix.md](zone-matrix.md)", "The zone matrix as proven on the rendered "
+         "configs (full builds only; JSON beside it)"],
+        *([f"[{path}]({path})", what] for path, what in HANDOVER_CONTENTS),
+        ["`topology/<slug>.svg`", "Topology picture of each site"],
+        ["`../radius/`", "RADIUS authorisation policy (FreeRADIUS files, CSV for NPS/ISE)"],
+        ["`../configs/<site>/<host>.cfg`", "Every switch and controller config, secrets as "
+         "named placeholders (see secrets.md)"],
     ])
     out += ["", "## Estate in numbers", ""]
     counts: list[list[object]] = [[f"Sites: {k.value}", kinds[k]] for k in SiteKind]
@@ -758,6 +772,12 @@ def _site_sheet(intent: Intent, slug: str, hosts: list[str]) -> str:
                      "Site address"]
         out += md_table(heads, ([lk.zone, lk.number, str(lk.core_addr), str(lk.site_addr)]
                                 for lk in transit_links(intent, slug)), right=[1])
+
+    out += ["", "## Topology", "",
+            f"Picture: [topology/{slug}.svg](../topology/{slug}.svg). Who hangs off whom: "
+            "APs by their `connected_to`, switches by the downlink port that names them "
+            "(else the site gateway).", ""]
+    out += site_mermaid(intent, slug)
 
     out += ["", "## Devices", ""]
     drows = []

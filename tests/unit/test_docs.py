@@ -105,9 +105,13 @@ def _table(text: str, heading: str) -> tuple[list[str], list[list[str]]]:
 
 
 def test_file_set(docs: dict[str, str]) -> None:
-    estate = {"README.md", "ip-plan.csv", "ip-plan.md", "zones.md", "ssids.md", "secrets.md"}
+    estate = {"README.md", "ip-plan.csv", "ip-plan.md", "zones.md", "ssids.md", "secrets.md",
+              # the handover additions (nornir_tasks/handover, tests/handover)
+              "ros.md", "ros.json", "vlans-vrfs.md", "dhcp.md", "dhcp-scopes.csv",
+              "topology.md", "topology.svg", "runbook.md"}
     assert estate <= set(docs)
-    assert all(p in estate or re.fullmatch(r"sites/[a-z0-9_]+\.md", p) for p in docs)
+    assert all(p in estate or re.fullmatch(r"sites/[a-z0-9_]+\.md", p)
+               or re.fullmatch(r"topology/[a-z0-9_]+\.svg", p) for p in docs)
 
 
 def test_every_site_has_a_sheet(docs: dict[str, str]) -> None:
