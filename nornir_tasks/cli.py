@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     from nornir_tasks.handover import cli as handover_cli
 
     handover_cli.register(sub)
+    from nornir_tasks.audit import cli as audit_cli
+
+    audit_cli.register(sub)
     return parser
 
 

@@ -30,6 +30,7 @@ from nornir_tasks.errors import IntentError, Problem, key_path
 from nornir_tasks.intent.model import (
     Aaa,
     AddressPools,
+    Audit,
     Authorization,
     Device,
     DeviceModel,
@@ -84,7 +85,10 @@ GLOBAL_SECTIONS: dict[str, Any] = {
     "wireless": Wireless,
     "port_profiles": dict[str, PortProfile],
     "device_models": dict[str, DeviceModel],
+    "audit": Audit,
 }
+#: sections that may be left out, and what they are then
+OPTIONAL_SECTIONS: dict[str, Any] = {"audit": Audit()}
 
 
 def kind_group(kind: SiteKind) -> str:
@@ -117,6 +121,8 @@ class Intent:
     groups: dict[str, frozenset[str]]
     #: where each host's keys came from, for located errors after loading
     host_files: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: rules of `fellesnett audit` (group_vars/all/audit.yml, optional)
+    audit: Audit = field(default_factory=Audit)
 
     def site_of(self, host: str) -> Site:
         return self.sites[self.device_site[host]]
@@ -288,7 +294,10 @@ def load_intent(root: Path | str) -> Intent:
     parsed: dict[str, Any] = {}
     for key, model in GLOBAL_SECTIONS.items():
         if key not in sections:
-            out.add("group_vars/all", key, "required section is missing")
+            if key in OPTIONAL_SECTIONS:
+                parsed[key] = OPTIONAL_SECTIONS[key]
+            else:
+                out.add("group_vars/all", key, "required section is missing")
             continue
         adapter = TypeAdapter(model).validate_python
         parsed[key] = out.validate(adapter, sections[key], section_file[key], key)
@@ -409,6 +418,7 @@ def load_intent(root: Path | str) -> Intent:
         device_site=device_site,
         groups=groups,
         host_files=host_files,
+        audit=parsed["audit"] if parsed.get("audit") is not None else Audit(),
     )
     # imported here: checks needs Intent, and the cycle is only at call time
     from nornir_tasks.intent.checks import check_intent

@@ -324,6 +324,36 @@ class DeviceModel(Frozen):
         return v
 
 
+class AuditIgnore(Frozen):
+    """A config line `fellesnett audit` leaves out of the comparison: volatile or written
+    by the device itself (timestamps, certificates, counters)."""
+
+    match: str = Field(description="Regular expression searched in the line, leading spaces "
+                       "removed; a line below a section is matched on its own text.")
+    section: bool = Field(False, description="Also ignore every line below a matching line "
+                          "(a certificate chain, a self-signed trustpoint).")
+    platforms: list[Platform] = Field([], description="Only on these platforms; empty = all.")
+    reason: str = Field(description="Why the line is ignored (shown in every audit report).")
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        import re
+
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return v
+
+
+class Audit(Frozen):
+    """Rules of `fellesnett audit`. Optional: without it nothing is ignored."""
+
+    ignore: list[AuditIgnore] = Field([], description="Lines left out of the compliance "
+                                      "comparison, on both the intended and the device side.")
+
+
 class PortAssignment(Frozen):
     range: str = Field(description="Interface or range, e.g. GigabitEthernet1/0/1-24.")
     profile: Name

@@ -43,7 +43,8 @@ def _cmd_start(args: argparse.Namespace) -> int:
         devices[host] = SimDevice(
             hostname=host, config=seed_config(host, render_host(intent, host)),
             flavour="c9800" if dev.role.value == "wlc" else "ios-xe",
-            model=dev.model, serial=_serial(host))
+            model=dev.model, serial=_serial(host),
+            software=intent.device_models[dev.model].software or "17.9.4a")
     state = start(devices, args.sim_dir, processes=args.processes)
     ports = [h["port"] for h in state.hosts.values()]
     summary: dict[str, Any] = {

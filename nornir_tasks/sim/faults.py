@@ -1,8 +1,9 @@
 """Per-device fault plan, kept in ``STATE_DIR/faults.json`` so tests can change it live.
 
 ``{hostname: {fault: value, ...}}``. Faults: ``refuse_login``, ``down``,
-``reject_line`` (regex), ``drop_after_lines`` (N), ``hang_after_lines`` (N) and
-``times`` (K: fire in at most K sessions, then disarm; the count is persisted).
+``reject_line`` (regex), ``drop_after_lines`` (N), ``hang_after_lines`` (N),
+``times`` (K: fire in at most K sessions, then disarm; the count is persisted) and
+``software`` (the release ``show version`` reports instead of the inventory's).
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -27,7 +28,7 @@ from typing import Any
 from nornir_tasks.errors import UsageError
 
 FAULTS = frozenset({"refuse_login", "down", "reject_line", "drop_after_lines",
-                    "hang_after_lines", "times"})
+                    "hang_after_lines", "times", "software"})
 _FILE = "faults.json"
 
 

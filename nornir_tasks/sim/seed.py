@@ -88,3 +88,14 @@ def seed_config(hostname: str, intended: str) -> str:
         err = session.apply(line)
         assert err is None, (line, err)
     return "\n".join(engine.running_config().splitlines()[3:]) + "\n"
+
+
+def clean_config(hostname: str, intended: str) -> str:
+    """The intended config as a device running it prints it (secrets as device hashes),
+    without drift: a converged device, for tests that plant drift of their own.
+
+    >>> "$9$" in clean_config("a", "hostname a\\nenable secret 9 <<secret:enable_secret>>\\n")
+    True
+    """
+    engine = ConfigEngine(hostname, _legacy_secrets(hostname, intended))
+    return "\n".join(engine.running_config().splitlines()[3:]) + "\n"

@@ -29,6 +29,9 @@ class SimDevice:
     flavour: str = "ios-xe"  # or "c9800"
     model: str = "C9300-48P"
     serial: str = "FOC0000X0AA"
+    #: the release `show version` reports (the inventory's `device_models[model].software`);
+    #: the fault plan's ``software`` key overrides it for one device
+    software: str = "17.9.4a"
 
 
 class DropConnection(Exception):  # noqa: N818 - a signal, not an error
@@ -68,6 +71,18 @@ def _uptime(seconds: float) -> str:
     hours, mins = divmod(rest, 60)
     parts = [(weeks, "week"), (days, "day"), (hours, "hour"), (mins, "minute")]
     return ", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in parts if n)
+
+
+def padded_version(release: str) -> str:
+    """IOS-XE prints the release zero-padded in its first ``show version`` line.
+
+    >>> padded_version("17.12.4"), padded_version("17.9.4a")
+    ('17.12.04', '17.09.04a')
+    """
+    head, *rest = release.split(".")
+    padded = [f"{int(m[1]):02d}{m[2]}" if (m := re.match(r"^(\d+)(.*)$", p)) else p
+              for p in rest]
+    return ".".join([head, *padded])
 
 
 def _invalid(command: str, prompt: str) -> str:
@@ -208,6 +223,7 @@ class CliSession:
 
     def _version(self) -> str:
         spec = self.device.spec
+        release = str(self.fault().get("software") or spec.software)
         uptime = _uptime(time.time() - self.device.booted)
         if spec.flavour == "c9800":
             sw = "C9800_IOSXE-K9"
@@ -217,9 +233,9 @@ class CliSession:
             sw = "CAT9K_IOSXE"
             platform = f"cisco {spec.model} (X86) processor with 1392780K/6147K bytes of memory."
         return (
-            f"Cisco IOS XE Software, Version 17.09.04a\n"
+            f"Cisco IOS XE Software, Version {padded_version(release)}\n"
             f"Cisco IOS Software [Cupertino], Catalyst L3 Switch Software ({sw}), "
-            f"Version 17.9.4a, RELEASE SOFTWARE (fc3)\n"
+            f"Version {release}, RELEASE SOFTWARE (fc3)\n"
             "Technical Support: http://www.cisco.com/techsupport\n"
             "Copyright (c) 1986-2023 by Cisco Systems, Inc.\n\n"
             f"ROM: IOS-XE ROMMON\n\n{self.hostname} uptime is {uptime}\n"

@@ -91,3 +91,22 @@ def test_ci_commands(capsys: pytest.CaptureFixture[str], intent: Intent) -> None
     assert main(["ci", "canary", "--limit", "site_radhuset"]) == 0
     assert capsys.readouterr().out.strip() == "radhuset-acc01"
     assert main(["ci", "shard", "--index", "9", "--total", "4"]) == 2
+
+
+def test_a_county_size_estate_spreads_over_the_shards(tmp_path: Path) -> None:
+    from nornir_tasks.estate import main as make_estate
+    from nornir_tasks.intent.loader import load_intent
+
+    estate = tmp_path / "county"
+    assert make_estate([str(estate), "--devices", "2000"]) == 0
+    county = load_intent(estate)
+    shards = split(county, 6)
+    sizes = [s.devices for s in shards]
+    assert sum(sizes) > 900 and len({s for sh in shards for s in sh.sites}) > 350
+    mean = sum(sizes) / len(sizes)  # a hash of the name spreads sites evenly enough
+    assert all(0.5 * mean < n < 1.5 * mean for n in sizes), sizes
+    # removing a site (or adding one) moves no other site to another shard
+    gone = shards[0].sites[0]
+    without = split(county, 6, f"!site_{gone}")
+    assert without[0].sites == shards[0].sites[1:]
+    assert [s.sites for s in without[1:]] == [s.sites for s in shards[1:]]
