@@ -54,8 +54,8 @@ def start_sims(state_dir: Path, hosts: list[str]) -> Sims:
     return Sims(state_dir, hosts)
 
 
-@pytest.fixture
-def sims(tmp_path: Path) -> Iterator[Sims]:
+@pytest.fixture(name="sims")
+def sims_fixture(tmp_path: Path) -> Iterator[Sims]:
     """Fresh simulators (with their seeded drift) for the live scenarios' devices."""
     state = tmp_path / "sim"
     s = start_sims(state, LIVE_HOSTS)

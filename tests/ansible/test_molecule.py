@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible_helpers import BIN, ROOT, Sims, ansible_env, run
+from ansible_helpers import BIN, ROOT, Sims, ansible_env, run, sims_fixture  # noqa: F401 - fixture `sims`
 
 
 def _molecule(role: str, env: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ansible_helpers import BIN, Sims, ansible_env, run
+from ansible_helpers import BIN, Sims, ansible_env, run, sims_fixture  # noqa: F401 - fixture `sims`
 
 from nornir_tasks.sim.faults import set_fault
 
