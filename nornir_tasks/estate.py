@@ -290,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         gv = Path(tmp) / "all"
         shutil.copytree(args.global_vars, gv)
         write_estate(args.out, specs, gv, pools)
+    # Ansible's constructed role groups travel with the estate (same rules as the loader)
+    roles = args.global_vars.parent.parent / "zz_roles.yml"
+    if roles.is_file():
+        shutil.copy(roles, args.out / "zz_roles.yml")
     return 0
 
 

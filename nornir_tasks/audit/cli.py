@@ -9,6 +9,7 @@ could not be audited at all (no read and no backup).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,9 @@ def register(sub: Any) -> None:
     p.add_argument("--offline", action="store_true",
                    help="contact no device: audit the head of the backups (no unsaved-change "
                         "or software check)")
-    p.add_argument("--backups", type=Path, default=Path("backups"),
-                   help="backup git repository (default: %(default)s)")
+    p.add_argument("--backups", type=Path,
+                   default=Path(os.environ.get("FELLESNETT_BACKUPS", "backups")),
+                   help="backup git repository (default: $FELLESNETT_BACKUPS or backups)")
     p.add_argument("--since", metavar="REV_OR_DATE",
                    help="also report what changed since a commit (of this project or of the "
                         "backups) or a date: intent commits, backup commits, approvals")
