@@ -33,6 +33,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def sim_secrets(intent: Intent) -> dict[str, str]:
+    """A plaintext for every secret the intent names, as the ``FELLESNETT_SECRET_*``
+    variables a push reads. Each starts with ``Test-``: a device config, backup or report
+    that contains ``Test-`` has leaked one."""
+    from nornir_tasks.docs import secret_uses
+
+    names = sorted({use.name for use in secret_uses(intent)})
+    return {f"FELLESNETT_SECRET_{n.upper()}": f"Test-{n}-1" for n in names}
+
+
 @pytest.fixture
 def inventory_copy(tmp_path: Path) -> Path:
     """A private copy of the reference inventory that a test may break."""

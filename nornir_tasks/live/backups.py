@@ -109,14 +109,20 @@ class BackupRepo:
         result = self._git("rev-parse", "--verify", "-q", "HEAD", check=False)
         return result.stdout.strip() or None
 
-    def read(self, rev: str, site: str, host: str) -> str:
-        """The scrubbed config of one device at a revision."""
+    def resolve(self, rev: str) -> str:
+        """The commit a revision names (checked once per run, not once per device)."""
         if not (self.root / ".git").is_dir():
             raise UsageError(f"{self.root}: no backup history yet; run `fellesnett backup`")
         resolved = self._git("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
         if resolved.returncode != 0:
             raise UsageError(f"--to {rev!r}: no such revision in {self.root}")
-        shown = self._git("show", f"{rev}:{self.path_of(site, host)}", check=False)
+        return resolved.stdout.strip()
+
+    def read(self, rev: str, site: str, host: str, resolved: bool = False) -> str:
+        """The scrubbed config of one device at a revision (``resolved``: ``rev`` is a
+        commit :meth:`resolve` returned)."""
+        commit = rev if resolved else self.resolve(rev)
+        shown = self._git("show", f"{commit}:{self.path_of(site, host)}", check=False)
         if shown.returncode != 0:
             raise UsageError(f"--to {rev!r}: {host} has no backup at that revision "
                              f"({self.path_of(site, host)})")

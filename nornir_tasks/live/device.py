@@ -66,7 +66,7 @@ def describe(exc: BaseException) -> str:
     }
     text = str(exc).strip().splitlines()
     detail = text[0] if text else ""
-    if "Socket is closed" in detail or "closed" in detail.lower() and name == "OSError":
+    if "Socket is closed" in detail or (name == "OSError" and "closed" in detail.lower()):
         return f"the device closed the connection ({detail})"
     what = known.get(name, name)
     return f"{what}: {detail}" if detail and detail not in what else what

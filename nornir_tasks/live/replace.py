@@ -46,8 +46,8 @@ def replace_task(task: Task, job: DeployJob) -> Result:
         pre = device.read_running(task)
         the_plan = plan(pre, job.intended[host], job.rotate)
         outcome.changes, outcome.lines = the_plan.count(), the_plan.display()
-        if the_plan.empty or not job.apply:
-            outcome.status = Status.unchanged if the_plan.empty else Status.pending
+        if the_plan.empty:
+            outcome.status = Status.unchanged
             return Result(host=task.host, result=outcome)
         outcome.stage = "load"
         conn.load_replace_candidate(config=filled_config(job.intended[host], job))

@@ -143,7 +143,7 @@ def run_backup(ctx: Context) -> tuple[list[HostOutcome], str | None]:
     repo = BackupRepo(ctx.options.backups)
     repo.ensure()
     outcomes = run_tasks(ctx, ctx.hosts, backup_task, on_read=_writer(ctx, repo),
-                    on_done=_tick(ctx, "backup", len(ctx.hosts)))
+                         on_done=_tick(ctx, "backup", len(ctx.hosts)))
     ok = sum(1 for o in outcomes if not o.status.bad)
     commit = repo.commit(f"backup {_stamp()}: {ok} of {len(outcomes)} devices"
                          f"{' (limit ' + ctx.options.limit + ')' if ctx.options.limit else ''}")
@@ -164,12 +164,13 @@ def run_diff(ctx: Context, backup: bool = False) -> tuple[list[HostOutcome], str
     repo = BackupRepo(ctx.options.backups) if backup else None
     if repo is not None:
         repo.ensure()
+    store = _writer(ctx, repo) if repo is not None else None
     running: dict[str, str] = {}
 
     def on_read(host: str, text: str) -> None:
         running[host] = text
-        if repo is not None:
-            repo.write(ctx.site(host), host, text)
+        if store is not None:
+            store(host, text)
 
     if ctx.options.from_backups:
         outcomes = _read_backups(ctx, ctx.options.from_backups, on_read)
@@ -193,14 +194,13 @@ def _read_backups(ctx: Context, rev: str, on_read: Callable[[str, str], None]
                   ) -> list[HostOutcome]:
     """Running configs as the backups hold them at ``rev`` (no device is contacted)."""
     repo = BackupRepo(ctx.options.backups)
+    commit = repo.resolve(rev)  # a bad revision is the run's error, not each device's
     outcomes = []
     for host in ctx.hosts:
         try:
-            on_read(host, repo.read(rev, ctx.site(host), host))
+            on_read(host, repo.read(commit, ctx.site(host), host, resolved=True))
             outcomes.append(HostOutcome(host, Status.unchanged))
         except UsageError as exc:
-            if "no such revision" in str(exc) or "no backup history" in str(exc):
-                raise
             outcomes.append(HostOutcome(host, Status.failed, stage="backup", error=str(exc)))
     return outcomes
 
@@ -240,7 +240,8 @@ def run_deploy(ctx: Context, apply: bool, canary: int = 1,
 def run_restore(ctx: Context, rev: str) -> DeployReport:
     """Put devices back at the (scrubbed) configs of a backup revision."""
     repo = BackupRepo(ctx.options.backups)
-    targets = {h: repo.read(rev, ctx.site(h), h) for h in ctx.hosts}
+    commit = repo.resolve(rev)
+    targets = {h: repo.read(commit, ctx.site(h), h, resolved=True) for h in ctx.hosts}
     with device_locks(ctx.hosts):
         return _apply(ctx, targets, 0, frozenset(), None, restore=True)
 
@@ -253,7 +254,7 @@ def _apply(ctx: Context, intended: Mapping[str, str], canary: int, rotate: froze
     first = canaries(ctx.intent, ctx.hosts, canary)
     rest = [h for h in ctx.hosts if h not in first]
     tick = _tick(ctx, "rollback" if restore else "deploy", len(ctx.hosts))
-    job = DeployJob(intended=intended, apply=True, store=store, rotate=rotate, restore=restore,
+    job = DeployJob(intended=intended, store=store, rotate=rotate, restore=restore,
                     command_timeout=ctx.options.timeouts.command,
                     on_read=_writer(ctx, repo), on_done=tick)
     what = "rollback" if restore else "deploy"

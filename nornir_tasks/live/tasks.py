@@ -54,7 +54,6 @@ class DeployJob:
     """Everything a deploy needs besides the device: shared by all hosts of a run."""
 
     intended: Mapping[str, str]
-    apply: bool = False
     store: SecretStore | None = None
     rotate: frozenset[str] = frozenset()
     command_timeout: float = 60.0
@@ -76,9 +75,6 @@ def deploy_task(task: Task, job: DeployJob) -> Result:
     outcome = HostOutcome(host, Status.unchanged, changes=the_plan.count(),
                           lines=the_plan.display())
     if the_plan.empty:
-        return _result(task, outcome, job.on_done)
-    if not job.apply:
-        outcome.status = Status.pending
         return _result(task, outcome, job.on_done)
     try:
         if job.restore:

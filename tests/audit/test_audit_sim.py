@@ -34,11 +34,6 @@ from nornir_tasks.sim.shell import SimDevice
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = "site_alta_ungdomsskole,site_radhuset,aktivitetssenteret-sw01"
-SECRETS = {"FELLESNETT_SECRET_ENABLE_SECRET": "Test-Enable-1",
-           "FELLESNETT_SECRET_BREAKGLASS_SECRET": "Test-Break-2",
-           "FELLESNETT_SECRET_RADIUS_KEY": "Test-Radius-3",
-           "FELLESNETT_SECRET_TACACS_KEY": "Test-Tacacs-4",
-           "FELLESNETT_SECRET_GUEST_PSK": "Test-Guest-PSK-5"}
 INTRUDER_PASSWORD = "Intruder-Plaintext-77"
 #: where CI collects the screenshot (and the reports) from
 ARTEFACTS = ROOT / "build" / "audit-artefacts"
@@ -97,7 +92,8 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def scenario(tmp_path_factory: pytest.TempPathFactory, sim_secrets: dict[str, str]
+             ) -> Iterator[Scenario]:
     root = tmp_path_factory.mktemp("audit")
     s = Scenario(root, root / "sim", root / "backups", root / "project" / "inventory",
                  root / "reports")
@@ -105,7 +101,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     mp = pytest.MonkeyPatch()
     mp.setenv("FELLESNETT_SIM_DIR", str(s.sim_dir))
     mp.setenv("FELLESNETT_LOCK_DIR", str(root / "locks"))
-    for k, v in SECRETS.items():
+    for k, v in sim_secrets.items():
         mp.setenv(k, v)
     # the project: the reference inventory and templates in a git history of their own
     project = root / "project"

@@ -16,11 +16,6 @@ import pytest
 from nornir_tasks.cli import build_parser, main
 from nornir_tasks.handover.tables import RUNBOOK
 
-SECRETS = {"FELLESNETT_SECRET_ENABLE_SECRET": "Rb-Enable-1",
-           "FELLESNETT_SECRET_BREAKGLASS_SECRET": "Rb-Break-2",
-           "FELLESNETT_SECRET_RADIUS_KEY": "Rb-Radius-3",
-           "FELLESNETT_SECRET_TACACS_KEY": "Rb-Tacacs-4",
-           "FELLESNETT_SECRET_GUEST_PSK": "Rb-Guest-5"}
 SITE = "site_testby_skole"
 
 
@@ -76,10 +71,10 @@ def _statuses(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
 
 @pytest.fixture
 def lab(inventory_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> Iterator[Lab]:
+        capsys: pytest.CaptureFixture[str], sim_secrets: dict[str, str]) -> Iterator[Lab]:
     monkeypatch.setenv("FELLESNETT_SIM_DIR", str(tmp_path / "sim"))
     monkeypatch.setenv("FELLESNETT_LOCK_DIR", str(tmp_path / "locks"))
-    for k, v in SECRETS.items():
+    for k, v in sim_secrets.items():
         monkeypatch.setenv(k, v)
     # runbook "Add a site", step 1 (one switch, one AP: a small site keeps the test quick)
     assert main(["site", "add", "--inventory", str(inventory_copy), "--name", "Testby skole",

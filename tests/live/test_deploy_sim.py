@@ -25,11 +25,6 @@ from nornir_tasks.sim.faults import clear_faults, set_fault
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = "site_alta_ungdomsskole,site_radhuset,aktivitetssenteret-sw01"
-SECRETS = {"FELLESNETT_SECRET_ENABLE_SECRET": "Test-Enable-1",
-           "FELLESNETT_SECRET_BREAKGLASS_SECRET": "Test-Break-2",
-           "FELLESNETT_SECRET_RADIUS_KEY": "Test-Radius-3",
-           "FELLESNETT_SECRET_TACACS_KEY": "Test-Tacacs-4",
-           "FELLESNETT_SECRET_GUEST_PSK": "Test-Guest-PSK-5"}
 
 
 class Lab:
@@ -73,11 +68,12 @@ def _statuses(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lab]:
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sim_secrets: dict[str, str]
+        ) -> Iterator[Lab]:
     lab = Lab(tmp_path)
     monkeypatch.setenv("FELLESNETT_SIM_DIR", str(lab.sim_dir))
     monkeypatch.setenv("FELLESNETT_LOCK_DIR", str(lab.locks))
-    for k, v in SECRETS.items():
+    for k, v in sim_secrets.items():
         monkeypatch.setenv(k, v)
     monkeypatch.chdir(ROOT)
     assert main(["sim", "start", "--limit", LIMIT]) == 0

@@ -30,11 +30,6 @@ pytestmark = pytest.mark.pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 SCOPE = "site_radhuset,site_alta_skole"  # shards 0 and 3 of 4; the canary is in shard 0
-SECRETS = {"FELLESNETT_SECRET_ENABLE_SECRET": "Pipe-Enable-1",
-           "FELLESNETT_SECRET_BREAKGLASS_SECRET": "Pipe-Break-2",
-           "FELLESNETT_SECRET_RADIUS_KEY": "Pipe-Radius-3",
-           "FELLESNETT_SECRET_TACACS_KEY": "Pipe-Tacacs-4",
-           "FELLESNETT_SECRET_GUEST_PSK": "Pipe-Guest-5"}
 
 
 def _gitlab_ci_local() -> str:
@@ -63,7 +58,7 @@ def _snapshot(dest: Path) -> Path:
 
 
 class Pipeline:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, secrets: dict[str, str]) -> None:
         self.repo = _snapshot(tmp / "repo")
         self.sim_dir, self.backups = tmp / "sim", tmp / "backups"
         self.variables = {
@@ -73,7 +68,7 @@ class Pipeline:
             "FELLESNETT_LOCK_DIR": str(tmp / "locks"), "FELLESNETT_SKIP_LAB": "1",
             # the full suite runs in CI anyway; inside the pipeline a quick slice proves the job
             "PYTEST_ARGS": "tests/ci -p no:cacheprovider",
-            **SECRETS,
+            **secrets,
         }
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -95,9 +90,10 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sim_secrets: dict[str, str]
+             ) -> Iterator[Pipeline]:
     _gitlab_ci_local()
-    p = Pipeline(tmp_path)
+    p = Pipeline(tmp_path, sim_secrets)
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("FELLESNETT_SIM_DIR", str(p.sim_dir))
     assert main(["sim", "start", "--limit", SCOPE]) == 0
