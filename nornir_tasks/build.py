@@ -209,8 +209,8 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
     ships the proven matrix in the docs; a ``--limit`` build renders part of the estate,
     which cannot be proven alone, so it skips the proof and says so.
     """
-    from nornir_tasks.docs import build_docs
     from nornir_tasks.errors import UsageError
+    from nornir_tasks.handover.documents import build_docs
     from nornir_tasks.radius import build_radius
 
     start = time.perf_counter()

@@ -36,6 +36,9 @@ from nornir_tasks.site_layout import (
 )
 
 CORE_HOSTS = ("radhuset-core01", "radhuset-core02")
+#: the data-centre switch pair at the town hall: top-of-rack for the virtualisation hosts
+DC_SWITCHES = 2
+DC_MODEL = "C9500-16X"
 FIBRE = "Fiberoperatør AS"
 TELCO = "Nasjonal telco ASA"
 
@@ -126,7 +129,7 @@ def synthetic_specs(devices: int) -> list[SiteSpec]:
 
 
 def _device_count(s: SiteSpec) -> int:
-    switches = (2 + 1 + s.access) if s.kind is SiteKind.core else (1 + s.access)
+    switches = (2 + 1 + DC_SWITCHES + s.access) if s.kind is SiteKind.core else (1 + s.access)
     return switches + s.aps
 
 
@@ -177,9 +180,18 @@ class _Writer:
 
     def _core_site(self, hp: str, mgmt: Any, spec: SiteSpec,
                    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The town hall: the core pair, the controller pair, the data-centre switch pair
+        and the building's access switches.
+
+        Core ports: 1-2 the pair's LACP interconnect, 3-4 the controller (one bundle per
+        chassis), 5-6 and 7-8 a bundle to each data-centre switch, from 9 on the access
+        switches (alternating between the cores), 24 the internet firewall.
+        """
         hosts: dict[str, dict[str, Any]] = {}
         hv: dict[str, dict[str, Any]] = {}
         c1, c2 = CORE_HOSTS
+        wlc = f"{hp}-wlc01"
+        dcs = [f"{hp}-dc{i + 1:02d}" for i in range(DC_SWITCHES)]
         for n, (host, peer) in enumerate(((c1, c2), (c2, c1))):
             hosts[host] = {"role": "core", "model": "C9500-24Y4C",
                            "ansible_host": str(mgmt.network_address + 2 + n),
@@ -187,22 +199,41 @@ class _Writer:
                            "underlay_address": f"172.20.0.{2 + 4 * n}/30",
                            "underlay_gateway": f"172.20.0.{1 + 4 * n}"}
             ports = [{"range": "TwentyFiveGigE1/0/1-2", "profile": "core_link",
-                      "description": f"Kjernelink til {peer}"},
-                     {"range": "TwentyFiveGigE1/0/3", "profile": "wlc",
-                      "description": "WLC radhuset-wlc01"}]
+                      "description": f"Kjernelink til {peer}", "channel_group": 1,
+                      "peer": peer},
+                     {"range": "TwentyFiveGigE1/0/3-4", "profile": "wlc",
+                      "description": f"WLC {wlc} chassis {n + 1}", "channel_group": 2,
+                      "peer": wlc}]
+            for i, dc in enumerate(dcs):
+                first = 5 + 2 * i
+                ports.append({"range": f"TwentyFiveGigE1/0/{first}-{first + 1}",
+                              "profile": "datacentre", "description": dc,
+                              "channel_group": 3 + i, "peer": dc})
             for i in range(spec.access):
                 if i % 2 == n:
-                    ports.append({"range": f"TwentyFiveGigE1/0/{5 + i}", "profile": "downlink",
-                                  "description": f"{hp}-acc{i + 1:02d}"})
+                    acc = f"{hp}-acc{i + 1:02d}"
+                    ports.append({"range": f"TwentyFiveGigE1/0/{9 + i}", "profile": "downlink",
+                                  "description": acc, "peer": acc})
             hv[host] = {"ports": ports}
-        hosts[f"{hp}-wlc01"] = {"role": "wlc", "model": "C9800-40",
-                                "ansible_host": str(mgmt.network_address + 10),
-                                "standby_address": str(mgmt.network_address + 11),
-                                "rmi_address": str(mgmt.network_address + 12)}
-        hv[f"{hp}-wlc01"] = {"ports": [{"range": "TenGigabitEthernet0/0/0", "profile": "wlc",
-                                        "description": "radhuset-core01"},
-                                       {"range": "TenGigabitEthernet0/0/1", "profile": "wlc",
-                                        "description": "radhuset-core02"}]}
+        hosts[wlc] = {"role": "wlc", "model": "C9800-40",
+                      "ansible_host": str(mgmt.network_address + 10),
+                      "standby_address": str(mgmt.network_address + 11),
+                      "rmi_address": str(mgmt.network_address + 12)}
+        # one configuration for both chassis: under SSO chassis 1's bundle goes to core01
+        # and chassis 2's to core02, so the bundle names no single peer
+        hv[wlc] = {"ports": [{"range": "TenGigabitEthernet0/0/0-1", "profile": "wlc",
+                              "description": "Kjerne (chassis 1: core01, chassis 2: core02)",
+                              "channel_group": 1}]}
+        for i, dc in enumerate(dcs):
+            hosts[dc] = {"role": "access", "model": DC_MODEL,
+                         "ansible_host": str(mgmt.network_address + 30 + i)}
+            hv[dc] = {"ports": [
+                {"range": "TenGigabitEthernet1/0/1-8", "profile": "server",
+                 "description": "Virtualiseringsvert (tjenester, NOC, overvaking)"},
+                {"range": "TenGigabitEthernet1/1/1-2", "profile": "datacentre_uplink",
+                 "description": c1, "channel_group": 1, "peer": c1},
+                {"range": "TenGigabitEthernet1/1/3-4", "profile": "datacentre_uplink",
+                 "description": c2, "channel_group": 2, "peer": c2}]}
         # the town hall's access switches hang off the two cores in turn
         for i in range(spec.access):
             host = f"{hp}-acc{i + 1:02d}"
@@ -211,7 +242,7 @@ class _Writer:
             ports, ap_ports = edge_ports(48, share(spec.aps, spec.access, i),
                                          share(spec.phones, spec.access, i), spec.kind)
             ports.append({"range": "TenGigabitEthernet1/1/1", "profile": "uplink",
-                          "description": CORE_HOSTS[i % 2]})
+                          "description": CORE_HOSTS[i % 2], "peer": CORE_HOSTS[i % 2]})
             hv[host] = {"ports": ports}
             first = sum(share(spec.aps, spec.access, k) for k in range(i))
             for j, port in enumerate(ap_ports):
@@ -302,6 +333,8 @@ SYNTHETIC_POOLS: dict[str, Any] = {
     "zones": {
         "mgmt": {"pool": "10.0.0.0/13", "prefix_length": {
             "core": 24, "school": 26, "kindergarten": 27, "education_unit": 27, "municipal": 27}},
+        "aps": {"pool": "10.12.0.0/14", "prefix_length": {
+            "core": 26, "school": 26, "kindergarten": 28, "education_unit": 27, "municipal": 27}},
         "pupils": {"pool": "10.16.0.0/12", "prefix_length": {
             "school": 22, "kindergarten": 26, "education_unit": 24}},
         "staff": {"pool": "10.32.0.0/12", "prefix_length": {
@@ -313,6 +346,9 @@ SYNTHETIC_POOLS: dict[str, Any] = {
         "guest": {"pool": "10.80.0.0/12", "prefix_length": {
             "core": 23, "school": 23, "kindergarten": 26, "education_unit": 24, "municipal": 25}},
         "servers": {"pool": "10.10.0.0/16", "prefix_length": {"core": 16}},
+        "infra": {"pool": "10.11.0.0/16", "prefix_length": {"core": 24}},
+        "printers": {"pool": "10.112.0.0/12", "prefix_length": {
+            "core": 27, "school": 27, "education_unit": 28, "municipal": 28}},
     },
     "transit": {"pool": "10.96.0.0/12", "block_length": 27},
     "wan_vlans": {"first": 2000, "last": 65000, "block_size": 16},

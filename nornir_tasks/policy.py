@@ -35,7 +35,9 @@ from typing import Any
 
 from nornir_tasks.design.structured import Acl, AclEntry
 from nornir_tasks.intent.checks import INTERNET
+from nornir_tasks.intent.flows import host_zones, service_prefixes
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.model import FlowEnd
 
 Net = ipaddress.IPv4Network
 PRIVATE = [Net("10.0.0.0/8"), Net("172.16.0.0/12"), Net("192.168.0.0/16")]
@@ -82,7 +84,11 @@ def _split_ports(ports: list[str]) -> dict[str, list[str]]:
 
 
 def _service_terms(prefix: str, src: tuple[Net, ...], dst: tuple[Net, ...],
-                   ports: list[str], comment: str) -> list[Term]:
+                   ports: list[str], comment: str,
+                   source_ports: list[str] | None = None) -> list[Term]:
+    """What an opener may send: the flow's ports, from its fixed source ports if it has
+    them (DHCP relay 67, renewal 68, NTP 123), else from any port."""
+    fixed = _split_ports(list(source_ports or ()))
     terms = []
     for proto, plist in sorted(_split_ports(ports).items()):
         if proto == "any":
@@ -90,23 +96,42 @@ def _service_terms(prefix: str, src: tuple[Net, ...], dst: tuple[Net, ...],
         elif proto == "icmp":
             terms.append(Term(f"{prefix}-icmp", "accept", ("icmp",), src, dst,
                               icmp_types=("echo-request",), comment=comment))
+        elif source_ports and not fixed.get(proto):
+            continue  # the flow fixes source ports of this protocol: none given
         else:
             terms.append(Term(f"{prefix}-{proto}", "accept", (proto,), src, dst,
+                              source_ports=tuple(fixed.get(proto, ())),
                               destination_ports=tuple(plist), comment=comment))
     return terms
 
 
+#: where a client's replies go when a flow does not fix its source ports
+EPHEMERAL = "1024-65535"
+
+
 def _reply_terms(prefix: str, src: tuple[Net, ...], dst: tuple[Net, ...],
-                 ports: list[str], comment: str) -> list[Term]:
-    """Stateless replies from ``src`` (the answering side) to ``dst`` (the opener)."""
+                 ports: list[str], source_ports: list[str] | None, comment: str) -> list[Term]:
+    """Stateless replies from ``src`` (the answering side) to ``dst`` (the opener).
+
+    A reply leaves the service port and goes back to the port the opener sent from: the
+    flow's ``source_ports``, by default the ephemeral range. Scoping the destination port
+    keeps a host of the answering side from reaching any port of the opener by choosing
+    the service port as its source port.
+    """
+    back = _split_ports(list(source_ports or ()))
     terms = []
     for proto, plist in sorted(_split_ports(ports).items()):
+        dports = tuple(back.get(proto, [])) if source_ports else (EPHEMERAL,)
+        if proto in ("tcp", "udp") and not dports:
+            continue  # the flow fixes source ports of the other protocol only
         if proto == "tcp":
             terms.append(Term(f"{prefix}-tcp", "accept", ("tcp",), src, dst,
-                              source_ports=tuple(plist), established=True, comment=comment))
+                              source_ports=tuple(plist), destination_ports=dports,
+                              established=True, comment=comment))
         elif proto == "udp":
             terms.append(Term(f"{prefix}-udp", "accept", ("udp",), src, dst,
-                              source_ports=tuple(plist), comment=comment))
+                              source_ports=tuple(plist), destination_ports=dports,
+                              comment=comment))
         elif proto == "icmp":
             terms.append(Term(f"{prefix}-icmp", "accept", ("icmp",), src, dst,
                               icmp_types=("echo-reply",), comment=comment))
@@ -124,6 +149,8 @@ class Flow:
     dst: tuple[Net, ...]  # () for the internet
     ports: tuple[str, ...]
     comment: str
+    source_ports: tuple[str, ...] | None = None  # the opener's; None = ephemeral
+    reply: bool = True
 
 
 def service_zone(intent: Intent, service: str) -> str:
@@ -136,9 +163,24 @@ def service_zone(intent: Intent, service: str) -> str:
     raise ValueError(f"service {service!r} is in no zone prefix (the intent checks say so)")
 
 
+def end_parts(intent: Intent, end: FlowEnd) -> list[tuple[str, tuple[Net, ...]]]:
+    """The zones a flow end lives in, with the prefixes the ACL terms use for each.
+
+    Zones, relay agents and devices are written as their zone's whole pool: listing every
+    site's gateway or every device would grow each ACL with the estate. What the pool
+    adds beyond the declared hosts is computed by ``verify`` as exposure and must be
+    accepted in the intent (``zone_policy.accepted_exposures``).
+    """
+    pools = {z: (p.pool,) for z, p in intent.pools.zones.items()}
+    out = [(z, pools[z]) for z in host_zones(intent, end)]
+    if end.service is not None:
+        nets = tuple(service_prefixes(intent, end.service))
+        out.append((_zone_of(intent, nets), nets))
+    return out
+
+
 def flows(intent: Intent) -> list[Flow]:
-    """Every allowed flow: the zone rules, the infrastructure flows, and the operator's
-    access to device management (NOC, monitoring polls, RADIUS change of authorisation)."""
+    """Every allowed flow: the zone rules and the infrastructure (required) flows."""
     pools = {z: (p.pool,) for z, p in intent.pools.zones.items()}
     pol = intent.policy
     out: list[Flow] = []
@@ -158,26 +200,12 @@ def flows(intent: Intent) -> list[Flow]:
                             pools[rule.to], tuple(rule.ports or []),
                             rule.description or f"{rule.from_} to {rule.to}"))
     for flow in pol.infrastructure:
-        if flow.to in intent.services:
-            dst_zone, dst = service_zone(intent, flow.to), tuple(intent.services[flow.to].prefixes)
-        else:
-            dst_zone, dst = flow.to, pools[flow.to]
-        for z in flow.from_:
-            out.append(Flow(f"infra-{flow.name}", z, pools[z], dst_zone, dst,
-                            tuple(flow.ports), flow.description or flow.name))
-    mgmt = pol.management_zone
-    m = intent.management
-    operator = [
-        ("noc", tuple(m.noc_prefixes), ("tcp/22", "icmp"), "the operator's NOC manages devices"),
-        ("monitoring", tuple(Net(f"{c}/32") for c in m.snmp_collectors), ("udp/161",),
-         "the monitoring system polls devices"),
-    ]
-    if intent.aaa.radius.coa:
-        operator.append(("coa", tuple(Net(f"{s.address}/32") for s in intent.aaa.radius.servers),
-                         ("udp/1700",), "RADIUS change of authorisation to the switches"))
-    for name, src, ports, comment in operator:
-        zone = _zone_of(intent, src)
-        out.append(Flow(f"operator-{name}", zone, src, mgmt, pools[mgmt], ports, comment))
+        for src_zone, src in end_parts(intent, flow.from_):
+            for dst_zone, dst in end_parts(intent, flow.to):
+                out.append(Flow(f"infra-{flow.name}", src_zone, src, dst_zone, dst,
+                                tuple(flow.ports), flow.description or flow.name,
+                                tuple(flow.source_ports) if flow.source_ports else None,
+                                flow.reply))
     return out
 
 
@@ -201,9 +229,10 @@ def zone_terms(intent: Intent) -> dict[str, list[Term]]:
         terms: list[Term] = []
         # 1. replies to what others may open towards this zone
         for f in allowed:
-            if f.dst_zone == zone and f.src_zone != zone:
+            if f.dst_zone == zone and f.src_zone != zone and f.reply:
                 terms += _reply_terms(f"reply-{f.name}-{f.src_zone}", f.dst, f.src,
-                                      list(f.ports), f"replies: {f.comment}")
+                                      list(f.ports), list(f.source_ports or ()) or None,
+                                      f"replies: {f.comment}")
         # 2. inside the zone, between its own sites
         terms.append(Term("intra-zone", "accept", (), pools[zone], pools[zone],
                           comment=f"{zone} to {zone}"))
@@ -215,7 +244,8 @@ def zone_terms(intent: Intent) -> dict[str, list[Term]]:
             if f.dst_zone == INTERNET:
                 to_internet = True
                 continue
-            terms += _service_terms(f.name, f.src, f.dst, list(f.ports), f.comment)
+            terms += _service_terms(f.name, f.src, f.dst, list(f.ports), f.comment,
+                                    list(f.source_ports or ()) or None)
         # 4. internet: nothing internal, anything else
         if to_internet:
             terms.append(Term("internet-not-internal", "deny", (), pools[zone], internal,
@@ -302,6 +332,8 @@ _LINE = re.compile(
     rf" (?P<dst>{_ADDR})(?: (?P<dport>{_PORT}))?(?: (?P<icmp>\d+))?"
     rf"(?P<est> established)?$")
 _ICMP_NAMES = {"0": "echo-reply", "8": "echo"}
+#: the longest ACL remark IOS accepts
+REMARK_MAX = 100
 
 
 def _net(text: str) -> Net | None:
@@ -327,28 +359,31 @@ def parse_cisco_acl(text: str) -> dict[str, list[AclEntry]]:
     """
     acls: dict[str, list[AclEntry]] = {}
     current: list[AclEntry] | None = None
-    remark: str | None = None
+    block: list[str] = []
     seq = 0
     for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("ip access-list extended "):
             current = acls.setdefault(line.split()[-1], [])
-            seq, remark = 0, None
+            seq, block = 0, []
             continue
         if current is None or not line or line.startswith(("!", "no ", "exit")):
             continue
         if line.startswith("remark "):
             text_ = line[len("remark "):]
             if "$" not in text_:  # Aerleon's $Id:$ placeholders
-                remark = text_
+                block.append(text_)
             continue
         m = _LINE.match(line)
         if m is None:
             raise ValueError(f"unexpected ACL line from Aerleon: {line!r}")
         seq += 10
-        if remark is not None:
-            current.append(AclEntry(seq=seq, action="remark", remark=remark))
-            remark = None
+        if block:
+            # Aerleon writes the term's name, then its comment wrapped over several
+            # remarks: keep the comment as one remark, cut to what IOS takes (100)
+            remark = " ".join(block[1:]) or block[0]
+            current.append(AclEntry(seq=seq, action="remark", remark=remark[:REMARK_MAX]))
+            block = []
         current.append(AclEntry(
             seq=seq, action=m["action"], protocol=m["proto"], source=_net(m["src"]),
             destination=_net(m["dst"]), src_ports=_ports(m["sport"]),

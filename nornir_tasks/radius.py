@@ -81,7 +81,7 @@ class AuthRule:
     group: str
     method: str
     zone: str
-    vlan: int
+    vlan: int | None  # None: no VLAN (a device on a trunk port: the port just opens)
     voice: bool
     description: str
 
@@ -117,7 +117,7 @@ def intent_to_radius_policy(intent: Intent) -> RadiusPolicy:
             group=g.group,
             method=g.method.value,
             zone=g.zone,
-            vlan=intent.zones[g.zone].vlan,
+            vlan=intent.zones[g.zone].vlan if g.assign_vlan else None,
             voice=g.voice,
             description=g.description,
         )
@@ -185,8 +185,8 @@ def authorization_csv(policy: RadiusPolicy) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for r in (*policy.rules, policy.default):
-        writer.writerow([r.group, r.method, r.zone, r.vlan, "yes" if r.voice else "no",
-                         r.description])
+        writer.writerow([r.group, r.method, r.zone, "" if r.vlan is None else r.vlan,
+                         "yes" if r.voice else "no", r.description])
     return buf.getvalue()
 
 
@@ -197,6 +197,8 @@ PolicyReplies = dict[tuple[str, str], dict[str, list[str]]]
 
 _GROUP_TEST = re.compile(r'&control:' + re.escape(GROUP_ATTRIBUTE) + r'\[\*\] == "([^"]+)"')
 _REPLY_ITEM = re.compile(r'^&?([A-Za-z0-9-]+)\s*(?::=|\+=|=)\s*"?([^"]*)"?$')
+#: ``&Attr !* ANY``: the attribute is removed from the reply (a group that gets no VLAN)
+_REPLY_REMOVE = re.compile(r'^&?([A-Za-z0-9-]+)\s*!\*\s*ANY$')
 
 
 def freeradius_policy_to_replies(text: str) -> PolicyReplies:
@@ -254,6 +256,8 @@ def freeradius_policy_to_replies(text: str) -> PolicyReplies:
             m = _REPLY_ITEM.match(line)
             if m:
                 reply.setdefault(m.group(1), []).append(m.group(2))
+            elif (r := _REPLY_REMOVE.match(line)) is not None:
+                reply[r.group(1)] = []  # explicitly none
     if stack:
         raise ValueError(f"unclosed section {stack[-1]!r}")
     return replies

@@ -78,7 +78,37 @@ def ios_ports(ports: str, protocol: str) -> str:
     return f"eq {one(ports)}"
 
 
+#: a printed `switchport trunk allowed vlan` line, leading space included, stays under 80
+#: columns; the rest continues on `... allowed vlan add` lines, split at commas
+#: (docs/reference/ios-xe-core-and-wan.md §4: 72- and 77-column lines seen, 80 wrapped)
+ALLOWED_VLAN_WIDTH = 79
+
+
+def allowed_vlan_lines(vlans: str) -> list[str]:
+    """A trunk's allowed-VLAN list as IOS-XE prints it: one line, or a first line and
+    ``add`` lines when it would pass the width.
+
+    >>> allowed_vlan_lines("100,110")
+    ['switchport trunk allowed vlan 100,110']
+    >>> lines = allowed_vlan_lines(",".join(str(v) for v in range(2000, 2060, 2)))
+    >>> [len(" " + l) <= ALLOWED_VLAN_WIDTH for l in lines], lines[1][:34]
+    ([True, True, True], 'switchport trunk allowed vlan add ')
+    """
+    head, more = "switchport trunk allowed vlan ", "switchport trunk allowed vlan add "
+    lines: list[str] = []
+    current = head
+    for item in vlans.split(","):
+        sep = "" if current in (head, more) else ","
+        if len(" " + current + sep + item) > ALLOWED_VLAN_WIDTH and current not in (head, more):
+            lines.append(current)
+            current, sep = more, ""
+        current += sep + item
+    lines.append(current)
+    return lines
+
+
 FILTERS = {
+    "allowed_vlan_lines": allowed_vlan_lines,
     "ios_mask": ios_mask,
     "ios_wildcard": ios_wildcard,
     "ip_of": ip_of,

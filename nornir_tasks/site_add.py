@@ -52,7 +52,6 @@ from nornir_tasks.site_layout import (
     DEFAULT_SINGLE_SWITCH_MODEL,
     DEFAULT_SITE_INTERFACE,
     DISTRIBUTION_MODEL,
-    SINGLE_SWITCH_MODEL,
     SITE_HEADER,
     circuit_facts,
     copper_ports,
@@ -331,9 +330,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="l3vpn: the site's address on the provider network")
     p.add_argument("--underlay-gateway", metavar="A", help="l3vpn: the provider's gateway")
     p.add_argument("--switch-model", metavar="M",
-                   help=f"edge switch model (default: {DEFAULT_SINGLE_SWITCH_MODEL}, "
-                   f"{SINGLE_SWITCH_MODEL[SiteKind.kindergarten]} at kindergartens, "
-                   f"{ACCESS_SWITCH_MODEL} behind a distribution switch)")
+                   help=f"edge switch model (default: {DEFAULT_SINGLE_SWITCH_MODEL} as the "
+                   f"site's only switch, {ACCESS_SWITCH_MODEL} behind a distribution switch)")
     p.add_argument("--access-switches", type=_count, default=0, metavar="N",
                    help=f"access switches behind a {DISTRIBUTION_MODEL} distribution "
                    "switch (default 0: one switch is the site gateway)")

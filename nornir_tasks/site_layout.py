@@ -28,9 +28,9 @@ SITE_HEADER = (
     "# (fellesnett site add) and are committed: never recompute them.\n"
 )
 DEFAULT_SITE_INTERFACE = "TenGigabitEthernet1/1/1"
-#: Defaults of the reference design (estate.py): a small 24-port switch at kindergartens,
-#: 48-port access switches behind a 16-port 10G distribution switch everywhere else.
-SINGLE_SWITCH_MODEL = {SiteKind.kindergarten: "C9200L-24P-4X"}
+#: Defaults of the reference design (estate.py): a 24-port switch at single-switch sites
+#: (it routes the site's zones, so a model with VRF-lite: not the C9200L), 48-port access
+#: switches behind a 16-port 10G distribution switch everywhere else.
 DEFAULT_SINGLE_SWITCH_MODEL = "C9300-24P"
 ACCESS_SWITCH_MODEL = "C9300-48P"
 DISTRIBUTION_MODEL = "C9500-16X"
@@ -101,7 +101,7 @@ def edge_ports(n: int, aps: int, phones: int, kind: SiteKind) -> tuple[list[dict
 def edge_model(kind: SiteKind, access_switches: int) -> str:
     if access_switches:
         return ACCESS_SWITCH_MODEL
-    return SINGLE_SWITCH_MODEL.get(kind, DEFAULT_SINGLE_SWITCH_MODEL)
+    return DEFAULT_SINGLE_SWITCH_MODEL
 
 
 def copper_ports(device_models: Mapping[str, Any], model: str) -> int | None:
@@ -160,14 +160,15 @@ def site_devices(
         hosts[dist] = {"role": "distribution", "model": DISTRIBUTION_MODEL,
                        "ansible_host": str(gw)}
         host_vars[dist] = {"ports": [{"range": f"{DOWNLINK_PREFIX}{i + 1}",
-                                      "profile": "downlink", "description": acc}
+                                      "profile": "downlink", "description": acc, "peer": acc}
                                      for i, acc in enumerate(accs)]}
         for i, acc in enumerate(accs):
             hosts[acc] = {"role": "access", "model": model,
                           "ansible_host": str(gw + 1 + i)}
             ports = edge(acc, share(aps, access_switches, i), share(phones, access_switches, i),
                          first_ap=sum(share(aps, access_switches, k) for k in range(i)))
-            ports.append({"range": ACCESS_UPLINK, "profile": "uplink", "description": dist})
+            ports.append({"range": ACCESS_UPLINK, "profile": "uplink", "description": dist,
+                          "peer": dist})
             host_vars[acc] = {"ports": ports}
     for h in hosts:
         try:

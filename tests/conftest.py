@@ -38,7 +38,7 @@ def sim_secrets(intent: Intent) -> dict[str, str]:
     """A plaintext for every secret the intent names, as the ``FELLESNETT_SECRET_*``
     variables a push reads. Each starts with ``Test-``: a device config, backup or report
     that contains ``Test-`` has leaked one."""
-    from nornir_tasks.docs import secret_uses
+    from nornir_tasks.handover.secrets_doc import secret_uses
 
     names = sorted({use.name for use in secret_uses(intent)})
     return {f"FELLESNETT_SECRET_{n.upper()}": f"Test-{n}-1" for n in names}

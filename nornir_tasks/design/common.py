@@ -16,6 +16,7 @@ from nornir_tasks.design.structured import (
     secret_placeholder,
 )
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.platforms import facts
 
 TACACS_GROUP = "TACACS-GROUP"
 RADIUS_GROUP = "RADIUS-GROUP"
@@ -33,6 +34,12 @@ def mgmt_svi(intent: Intent) -> str:
     return f"Vlan{intent.zones[intent.policy.management_zone].vlan}"
 
 
+def management_vrf(intent: Intent, host: str) -> str | None:
+    """The VRF of a device's management interface; None for the global table."""
+    platform = intent.device_models[intent.devices[host].model].platform
+    return mgmt_vrf(intent) if facts(platform).management_in_vrf else None
+
+
 def build_management(intent: Intent, host: str) -> Management:
     """Management plane: AAA, NTP, syslog, SNMPv3, DNS, banner, vty access."""
     m = intent.management
@@ -40,7 +47,7 @@ def build_management(intent: Intent, host: str) -> Management:
     site = intent.site_of(host)
     dev = intent.devices[host]
     source = mgmt_svi(intent)
-    vrf = mgmt_vrf(intent)
+    vrf = management_vrf(intent, host)
     aaa = Aaa(
         tacacs_group=TACACS_GROUP,
         radius_group=RADIUS_GROUP,

@@ -60,7 +60,7 @@ class Aaa:
     coa: bool
     dead_time_minutes: int
     source_interface: str  # e.g. Vlan100
-    vrf: str  # management VRF
+    vrf: str | None  # management VRF; None: the global table (the 9800's WMI)
     # named 802.1X method lists besides `default` (the controller's WLANs use their own)
     dot1x_lists: list[str] = field(default_factory=list)
     identity_accounting_lists: list[str] = field(default_factory=list)
@@ -83,7 +83,7 @@ class Management:
 
     hostname: str
     domain_name: str
-    vrf: str
+    vrf: str | None  # None: the global table
     source_interface: str
     timezone: str
     summer_time: str
@@ -151,7 +151,7 @@ class Svi:
 
     vlan: int
     description: str
-    vrf: str
+    vrf: str | None  # None: the global table
     address: IPv4Interface
     helpers: list[IPv4Address] = field(default_factory=list)
     hsrp: Hsrp | None = None
@@ -208,6 +208,11 @@ class Port:
     mab: bool = False
     host_mode: str | None = None  # multi-auth | multi-domain | single-host
     ra_guard: bool = False
+    channel_group: int | None = None  # member of Port-channel<N> (LACP active)
+    policy: str | None = None  # IBNS 2.0 control policy of an authenticating port
+    rate_limit: int | None = None  # DHCP snooping / ARP inspection pps (untrusted edge)
+    ip_source_guard: bool = False
+    voice_qos: bool = False  # egress queueing for the phones (service-policy output)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +226,8 @@ class Dot1x:
     dead_criteria_time: int
     dead_criteria_tries: int
     tester_username: str
+    #: the control policies the device's ports use (each printed once)
+    policies: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +263,24 @@ class SwitchConfig:
     spanning_tree_priority: int | None = None
     bgp: Bgp | None = None
     platform: str = "ios_xe"
+    #: LACP bundles (``Port-channel<N>``), with the settings their members share
+    port_channels: list[Port] = field(default_factory=list)
+    licence: str | None = None  # `license boot level ...`
+    provision: str | None = None  # `switch 1 provision ...` (stackables)
+    service_port: ServicePort | None = None
+    empty_interfaces: list[str] = field(default_factory=list)
+    voice_qos: bool = False  # the egress queueing policy for phones (class/policy maps)
+    snooping_database: str | None = None  # where DHCP snooping keeps its bindings
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    """The out-of-band management port every unit prints, in its factory VRF."""
+
+    name: str
+    vrf: str  # Mgmt-vrf (Catalyst 9000) | Mgmt-intf (9800)
+    shutdown: bool
+    negotiation: bool
 
 
 def to_data(obj: Any) -> Any:

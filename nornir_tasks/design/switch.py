@@ -13,6 +13,7 @@ Sites never route between VRFs: every zone's traffic leaves a site in its own VR
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from nornir_tasks.design.structured import (
     Port,
     RoutedPort,
     Server,
+    ServicePort,
     StaticRoute,
     Svi,
     SwitchConfig,
@@ -50,15 +52,25 @@ from nornir_tasks.intent.model import (
     SiteKind,
 )
 from nornir_tasks.interfaces import expand_interface_range
+from nornir_tasks.platforms import facts
 from nornir_tasks.policy import acl_name, internet_zones, route_imports, zone_acls
 
 NO_DEFAULT_MAP = "RM-NO-DEFAULT"
 DEFAULT_PREFIX_LIST = "PL-DEFAULT-ROUTE"
+#: IBNS 2.0 control policies: 802.1X then MAB (clients, phones); MAB only (printers);
+#: an authenticating trunk (access points: 802.1X supplicants, multi-host, no VLAN)
 IBNS_POLICY = "PMAP_DefaultWiredDot1xClosedAuth_1X_MAB"
+MAB_POLICY = "PMAP_MAB_ONLY"
+AP_TRUNK_POLICY = "PMAP_AP_TRUNK"
+#: per-port DHCP snooping rate on an untrusted edge port when the profile sets none
+EDGE_RATE_LIMIT = 15
 RA_GUARD_POLICY = "RA-GUARD-HOST"
 TESTER_USER = "radius-probe"
 ANY = ipaddress.IPv4Network("0.0.0.0/0")
-STP_PRIORITY = {Role.core: 4096, Role.distribution: 8192}
+#: DHCP snooping bindings survive a reload (IP Source Guard needs them at once)
+SNOOPING_DATABASE = "flash:dhcp-snooping.db"
+#: what `spanning-tree vlan ... root primary|secondary` sets and the device prints
+STP_ROOT_PRIMARY, STP_ROOT_SECONDARY = 24576, 28672
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,7 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
         routes.append(StaticRoute(intent.zones[mz].vrf, ANY, _gateway_ip(intent, net),
                                   "default-via-gateway"))
 
-    ports = _ports(intent, host, site_zones, special_ports)
+    ports, channels = _ports(intent, host, site_zones, special_ports)
     if not is_core and not is_gateway:
         # an L2 switch defines only the VLANs its ports carry (a zone it never carries,
         # such as the data centre at the town hall, has no business on it)
@@ -139,6 +151,13 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
             used |= set(vlan_ids(p.allowed_vlans or ""))
         vlans = {v: vlan for v, vlan in vlans.items() if v in used}
     dot1x_used = any(p.dot1x or p.mab for p in ports)
+    voice = {p.voice_vlan for p in ports if p.voice_qos}
+    voice_qos = bool(voice)
+    if voice_qos:
+        # the phones' queue holds all the way up: on every trunk that carries their VLAN
+        ports = [dataclasses.replace(p, voice_qos=True)
+                 if p.mode == "trunk" and not p.shutdown
+                 and voice & set(vlan_ids(p.allowed_vlans or "")) else p for p in ports]
     restricted = intent.zones[intent.policy.restricted_zone].vlan
     client_vlans = [intent.zones[z].vlan for z in site_zones if intent.zones[z].client_zone]
     return SwitchConfig(
@@ -166,12 +185,32 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
             dead_criteria_time=5,
             dead_criteria_tries=3,
             tester_username=TESTER_USER,
+            policies=sorted({p.policy for p in ports if p.policy}),
         ) if dot1x_used else None,
         snooping_vlans=sorted(client_vlans) if dot1x_used else [],
         ra_guard_policy=RA_GUARD_POLICY if any(p.ra_guard for p in ports) else None,
-        spanning_tree_priority=STP_PRIORITY.get(dev.role),
+        spanning_tree_priority=_stp_priority(intent, host),
         bgp=_core_bgp(intent, host) if is_core else None,
+        port_channels=channels,
+        licence=model.licence,
+        provision=model.provision,
+        # the out-of-band port is not used: management runs in band, in the MGMT VRF
+        service_port=ServicePort(model.service_port, vrf, True, model.service_port_negotiation)
+        if model.service_port and (vrf := facts(model.platform).service_port_vrf) else None,
+        empty_interfaces=list(model.empty_interfaces),
+        voice_qos=voice_qos,
+        snooping_database=SNOOPING_DATABASE if dot1x_used else None,
     )
+
+
+def _stp_priority(intent: Intent, host: str) -> int | None:
+    """Root bridge of every VLAN: the first core of the pair (``root primary``), the other
+    core its backup (``root secondary``); at a site its distribution switch."""
+    dev = intent.devices[host]
+    if dev.role is Role.core:
+        assert dev.redundancy_peer is not None
+        return STP_ROOT_PRIMARY if host < dev.redundancy_peer else STP_ROOT_SECONDARY
+    return STP_ROOT_PRIMARY if dev.role is Role.distribution else None
 
 
 def route_target(intent: Intent, zone: str) -> str:
@@ -301,7 +340,10 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
                                           c.core_interface, c.underlay_address.ip, link.number,
                                           acl_in=acl_name(link.zone)))
                 else:
-                    vlans[link.number] = Vlan(link.number, f"WAN-{other.upper()}"[:32])
+                    # names are unique per device (IOS refuses a name used twice); the
+                    # number keeps them unique when a long site name is cut at 32
+                    vlans[link.number] = Vlan(link.number,
+                                              f"WAN{link.number}-{link.zone}-{other}".upper()[:32])
                     svis.append(Svi(link.number, desc, z.vrf, link.core_addr,
                                     acl_in=acl_name(link.zone)))
                     nni.setdefault(c.core_interface, []).append(link.number)
@@ -325,14 +367,19 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
 
 
 def _ports(intent: Intent, host: str, site_zones: list[str],
-           special: dict[str, Port]) -> list[Port]:
-    """Every physical interface of the model, in the order the device prints them."""
+           special: dict[str, Port]) -> tuple[list[Port], list[Port]]:
+    """Every physical interface of the model, in the order the device prints them, and
+    the port-channels bundling some of them."""
     dev = intent.devices[host]
     model = intent.device_models[dev.model]
-    assigned: dict[str, tuple[PortProfile, str, str | None]] = {}
+    assigned: dict[str, tuple[PortProfile, str, str | None, int | None]] = {}
+    bundles: dict[int, tuple[PortProfile, str, str | None]] = {}
     for pa in dev.ports:
+        prof = intent.port_profiles[pa.profile]
         for name in expand_interface_range(pa.range):
-            assigned[name] = (intent.port_profiles[pa.profile], pa.profile, pa.description)
+            assigned[name] = (prof, pa.profile, pa.description, pa.channel_group)
+        if pa.channel_group is not None:
+            bundles.setdefault(pa.channel_group, (prof, pa.profile, pa.description))
     routed = set()
     site = intent.site_of(host)
     if site.circuit is not None and site.circuit.overlay is Overlay.gre and \
@@ -345,43 +392,67 @@ def _ports(intent: Intent, host: str, site_zones: list[str],
                 routed.add(c.core_interface)
     core_link_vlans = []
     if dev.role is Role.core:
+        # the pair's link carries every VLAN on which the pair runs HSRP or routes between
+        # the two: the zones, the pair's own transit, and the internet edge
         core_link_vlans = [link.number for link in transit_links(intent, intent.device_site[host])]
+        core_link_vlans += [intent.policy.internet_edge.vlan_base + intent.zones[z].id
+                            for z in internet_zones(intent)]
     unused = intent.port_profiles[UNUSED_PROFILE]
     out = []
     for spec in model.interfaces:
         for name in expand_interface_range(spec):
             if name in routed:
+                # printed in its place among the ports, from cfg.routed_ports
+                out.append(Port(name, "", "routed", "routed"))
                 continue
             if name in special:
                 out.append(special[name])
                 continue
-            prof, pname, desc = assigned.get(name, (unused, UNUSED_PROFILE, None))
-            out.append(_port(intent, name, prof, pname, desc, site_zones, core_link_vlans))
-    return out
+            prof, pname, desc, group = assigned.get(name, (unused, UNUSED_PROFILE, None, None))
+            out.append(_port(intent, name, prof, pname, desc, site_zones, core_link_vlans,
+                             group))
+    channels = [_port(intent, f"Port-channel{n}", prof, pname, desc, site_zones,
+                      core_link_vlans) for n, (prof, pname, desc) in sorted(bundles.items())]
+    return out, channels
 
 
 def _port(intent: Intent, name: str, prof: PortProfile, pname: str, desc: str | None,
-          site_zones: list[str], core_link_vlans: list[int]) -> Port:
+          site_zones: list[str], core_link_vlans: list[int],
+          channel_group: int | None = None) -> Port:
     z = intent.zones
     description = ascii_text(desc or prof.description)
+    auth = (prof.dot1x or prof.mab) and not prof.shutdown
+    rate = (prof.rate_limit or EDGE_RATE_LIMIT) if prof.edge and not prof.trusted else None
     if prof.mode is PortMode.trunk:
         carried = site_zones if prof.trunk_zones is None else [
             zone for zone in site_zones if zone in prof.trunk_zones]
         ids = [z[zone].vlan for zone in carried]
         if prof.transit:
             ids += core_link_vlans
+        # an authenticating trunk is an access point's port: the AP authenticates, then
+        # every client MAC behind it passes (multi-host); RADIUS assigns no VLAN
         return Port(name, description, pname, "trunk",
                     native_vlan=z[prof.native_zone].vlan if prof.native_zone else None,
                     allowed_vlans=vlan_list(ids), shutdown=prof.shutdown, edge=prof.edge,
-                    trusted=prof.trusted, ra_guard=prof.edge)
-    auth = prof.dot1x or prof.mab
-    host_mode = None
+                    trusted=prof.trusted, ra_guard=prof.edge, channel_group=channel_group,
+                    dot1x=prof.dot1x and auth, mab=prof.mab and auth,
+                    host_mode="multi-host" if auth else None,
+                    policy=AP_TRUNK_POLICY if auth else None,
+                    rate_limit=prof.rate_limit if prof.edge and not prof.trusted else None)
+    host_mode = policy = None
     if auth:
-        host_mode = "multi-domain" if prof.voice_zone else "multi-auth"
+        if not prof.dot1x:
+            host_mode, policy = "single-host", MAB_POLICY  # one device, by its MAC
+        else:
+            host_mode = "multi-domain" if prof.voice_zone else "multi-auth"
+            policy = IBNS_POLICY
     return Port(
         name, description, pname, "access",
         access_vlan=z[prof.zone].vlan if prof.zone else None,
         voice_vlan=z[prof.voice_zone].vlan if prof.voice_zone else None,
         shutdown=prof.shutdown, edge=prof.edge, trusted=prof.trusted,
-        dot1x=prof.dot1x, mab=prof.mab, host_mode=host_mode, ra_guard=prof.edge,
+        dot1x=prof.dot1x and auth, mab=prof.mab and auth, host_mode=host_mode,
+        ra_guard=prof.edge, policy=policy, rate_limit=rate,
+        ip_source_guard=prof.ip_source_guard and not prof.shutdown,
+        voice_qos=prof.voice_zone is not None and not prof.shutdown,
     )

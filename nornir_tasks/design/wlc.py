@@ -33,6 +33,7 @@ from nornir_tasks.design.structured import (
     IPv4Address,
     Management,
     Port,
+    ServicePort,
     StaticRoute,
     Svi,
     Vlan,
@@ -43,6 +44,7 @@ from nornir_tasks.intent.checks import UNUSED_PROFILE
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import PortMode, Role, SiteKind, Ssid, WlanSecurity
 from nornir_tasks.interfaces import expand_interface_range
+from nornir_tasks.platforms import facts
 
 # Named method lists keep the WLANs independent of the `default` lists the shared IOS-XE
 # templates print for wired 802.1X. Authorization needs no named list: a 9800 WLAN refers
@@ -56,6 +58,7 @@ RF_TAG = "RT-STANDARD"
 RF_PROFILE_24GHZ = "Typical_Client_Density_rf_24gh"
 RF_PROFILE_5GHZ = "Typical_Client_Density_rf_5gh"
 ANY = ipaddress.IPv4Network("0.0.0.0/0")
+
 
 
 # ---------------------------------------------------------------------- structured config
@@ -141,6 +144,8 @@ class ApJoinProfile:
     ntp_server: IPv4Address | None
     syslog_host: IPv4Address | None
     ssh: bool = True
+    dot1x_user: str | None = None  # the APs' 802.1X supplicant on their switch port
+    dot1x_password: str | None = None  # placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +197,12 @@ class WlcConfig:
     rf_tags: list[RfTag]
     ap_join_profiles: list[ApJoinProfile]
     ap_tags: list[ApTag]
+    #: LACP bundles: one per chassis towards its core (one configuration for both)
+    port_channels: list[Port] = dataclasses.field(default_factory=list)
+    service_port: ServicePort | None = None
     # no wired 802.1X on the controller; the shared ios_xe/aaa_servers.j2 reads cfg.dot1x
     dot1x: None = None
+    provision: None = None  # not a stackable: no `switch 1 provision` (ios_xe/services.j2)
     platform: str = "c9800"
 
 
@@ -376,6 +385,7 @@ def _ap_join_profile(intent: Intent) -> ApJoinProfile:
     # the AP profile holds one NTP server and one syslog host
     users = sorted(intent.aaa.local_users, key=lambda u: u.name)
     user = users[0] if users else None
+    sup = intent.wireless.ap_supplicant
     return ApJoinProfile(
         name=AP_JOIN_PROFILE,
         mgmt_user=user.name if user else None,
@@ -383,6 +393,8 @@ def _ap_join_profile(intent: Intent) -> ApJoinProfile:
         mgmt_secret=secret_placeholder(intent.aaa.enable_secret) if user else None,
         ntp_server=min(m.ntp_servers) if m.ntp_servers else None,
         syslog_host=min(m.syslog_servers) if m.syslog_servers else None,
+        dot1x_user=sup.username if sup else None,
+        dot1x_password=secret_placeholder(sup.password_secret) if sup else None,
     )
 
 
@@ -398,38 +410,47 @@ def _ap_tags(intent: Intent, kind_tag: dict[SiteKind, str]) -> list[ApTag]:
     return sorted(tags, key=lambda t: t.mac)
 
 
-def _ports(intent: Intent, host: str) -> tuple[list[Port], set[int]]:
-    """Every data port of the model, from the port map; unmapped ports are shut down."""
-    dev = intent.devices[host]
-    site = intent.site_of(host)
+def _port(intent: Intent, name: str, pname: str, desc: str | None,
+          channel_group: int | None = None) -> tuple[Port, set[int]]:
+    prof = intent.port_profiles[pname]
     zones = intent.zones
-    site_zones = intent.zones_at(site)
+    # the controller has no zones of its own: its trunks carry what the profile lists
+    description = ascii_text(desc or prof.description)
+    if prof.shutdown:
+        # no access VLAN: the controller has no client VLANs to park a port in
+        return Port(name, description, pname, PortMode.access.value, shutdown=True), set()
+    if prof.mode is PortMode.trunk:
+        ids = [zones[z].vlan for z in prof.trunk_zones or []]
+        native = zones[prof.native_zone].vlan if prof.native_zone else None
+        return Port(name, description, pname, PortMode.trunk.value, native_vlan=native,
+                    allowed_vlans=vlan_list(ids), trusted=prof.trusted,
+                    channel_group=channel_group), set(ids)
+    assert prof.zone is not None  # enforced by the intent checks
+    return Port(name, description, pname, PortMode.access.value,
+                access_vlan=zones[prof.zone].vlan, trusted=prof.trusted,
+                channel_group=channel_group), {zones[prof.zone].vlan}
+
+
+def _ports(intent: Intent, host: str) -> tuple[list[Port], list[Port], set[int]]:
+    """Every data port of the model, from the port map (unmapped ports are shut down),
+    and the port-channels bundling some of them."""
+    dev = intent.devices[host]
     assigned = {name: pa for pa in dev.ports for name in expand_interface_range(pa.range)}
     vlans: set[int] = set()
     out: list[Port] = []
+    bundles: dict[int, Port] = {}
     for spec in intent.device_models[dev.model].interfaces:
         for name in expand_interface_range(spec):
             pa = assigned.get(name)
-            pname = pa.profile if pa else UNUSED_PROFILE
-            prof = intent.port_profiles[pname]
-            desc = ascii_text((pa.description if pa else None) or prof.description)
-            if prof.shutdown:
-                # no access VLAN: the controller has no client VLANs to park a port in
-                out.append(Port(name, desc, pname, PortMode.access.value, shutdown=True))
-            elif prof.mode is PortMode.trunk:
-                carried = [z for z in site_zones
-                           if prof.trunk_zones is None or z in prof.trunk_zones]
-                ids = [zones[z].vlan for z in carried]
-                native = zones[prof.native_zone].vlan if prof.native_zone else None
-                vlans.update(ids)
-                out.append(Port(name, desc, pname, PortMode.trunk.value, native_vlan=native,
-                                allowed_vlans=vlan_list(ids), trusted=prof.trusted))
-            else:
-                assert prof.zone is not None  # enforced by the intent checks
-                vlans.add(zones[prof.zone].vlan)
-                out.append(Port(name, desc, pname, PortMode.access.value,
-                                access_vlan=zones[prof.zone].vlan, trusted=prof.trusted))
-    return out, vlans
+            group = pa.channel_group if pa else None
+            port, ids = _port(intent, name, pa.profile if pa else UNUSED_PROFILE,
+                              pa.description if pa else None, group)
+            out.append(port)
+            vlans |= ids
+            if pa is not None and group is not None and group not in bundles:
+                bundles[group] = _port(intent, f"Port-channel{group}", pa.profile,
+                                       pa.description)[0]
+    return out, [bundles[g] for g in sorted(bundles)], vlans
 
 
 def build_wlc(intent: Intent, host: str) -> WlcConfig:
@@ -451,7 +472,8 @@ def build_wlc(intent: Intent, host: str) -> WlcConfig:
     management = dataclasses.replace(base, aaa=dataclasses.replace(
         base.aaa, dot1x_lists=[AUTHN_LIST], identity_accounting_lists=[ACCT_LIST]))
 
-    ports, port_vlans = _ports(intent, host)
+    ports, channels, port_vlans = _ports(intent, host)
+    model = intent.device_models[dev.model]
     vlan_names = {z.vlan: name.upper() for name, z in intent.zones.items()}
     vlans = [Vlan(v, vlan_names.get(v, f"VLAN{v:04d}")) for v in sorted(port_vlans | {mzone.vlan})]
     flex_profiles, site_flex = _flex_profiles(intent)
@@ -466,13 +488,19 @@ def build_wlc(intent: Intent, host: str) -> WlcConfig:
         model=dev.model,
         software=intent.device_models[dev.model].software,
         management=management,
-        vrfs=[Vrf(mzone.vrf, ascii_text(mzone.description))],
+        # the wireless management interface, the RMI riding on it and the gateway check
+        # all live in the global table (the 9800 has a management VRF only on its
+        # service port): docs/reference/c9800-ha-and-management.md §1, §3
+        vrfs=[],
         acls=management_acls(intent),
         vlans=vlans,
-        svis=[Svi(mzone.vlan, ascii_text(mzone.description), mzone.vrf,
+        svis=[Svi(mzone.vlan, ascii_text(mzone.description), None,
                   ipaddress.IPv4Interface(f"{dev.ansible_host}/{net.prefixlen}"))],
         ports=ports,
-        routes=[StaticRoute(mzone.vrf, ANY, gateway, "default-via-core")],
+        port_channels=channels,
+        service_port=ServicePort(model.service_port, vrf, False, model.service_port_negotiation)
+        if model.service_port and (vrf := facts(model.platform).service_port_vrf) else None,
+        routes=[StaticRoute(None, ANY, gateway, "default-via-core")],
         redundancy=Redundancy("sso", mgmt_if, dev.rmi_address, dev.standby_address, gateway),
         wireless_management_interface=mgmt_if,
         country=intent.wireless.country,

@@ -24,10 +24,14 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from nornir_tasks.handover.facts import rule_ports
+from nornir_tasks.handover.markdown import GENERATED, md_table
 from nornir_tasks.intent.checks import INTERNET
+from nornir_tasks.intent.flows import end_zones, host_zones
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import AuthMethod, Overlay, Role, SiteKind
 from nornir_tasks.interfaces import expand_interface_range
+from nornir_tasks.policy import service_zone
 
 
 class Severity(IntEnum):
@@ -56,13 +60,11 @@ class Finding:
                 "consequence": self.consequence, "mitigation": self.mitigation}
 
 
-CATEGORIES = ("single uplink", "single point of failure", "zone exposure",
+CATEGORIES = ("single uplink", "single point of failure", "zone exposure", "accepted exposure",
               "ports without 802.1X", "circuit cannot carry zones natively", "secrets")
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> tuple[str, ...]:
-    from nornir_tasks.docs import md_table
-
     return tuple(md_table(headers, rows))
 
 
@@ -287,9 +289,6 @@ def _spof(intent: Intent) -> list[Finding]:
 
 
 def _exposure(intent: Intent) -> list[Finding]:
-    from nornir_tasks.docs import rule_ports
-    from nornir_tasks.policy import service_zone
-
     out: list[Finding] = []
     # who reaches each destination (a zone, or a service in a zone)
     reach: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -298,8 +297,11 @@ def _exposure(intent: Intent) -> list[Finding]:
             continue
         reach[rule.to][rule.from_].update(rule_ports(intent, rule))
     for flow in intent.policy.infrastructure:
-        for src in flow.from_:
-            reach[flow.to][src].update(flow.ports)
+        targets = [flow.to.service] if flow.to.service in intent.services else []
+        for src in end_zones(intent, flow.from_):
+            for dst in [*targets, *host_zones(intent, flow.to)]:
+                if dst != src:
+                    reach[dst][src].update(flow.ports)
     zone_to_zone = sorted((dst, src) for dst, srcs in reach.items() if dst in intent.zones
                           for src in srcs if src != dst)
     if zone_to_zone:
@@ -358,6 +360,26 @@ def _exposure(intent: Intent) -> list[Finding]:
 
 
 # --------------------------------------------------------------------------- ports
+
+
+def _accepted_exposures(intent: Intent) -> list[Finding]:
+    """Every exposure the intent accepts: traffic the stateless ACLs let through beyond
+    the declared flows, which `fellesnett verify` computes and would otherwise refuse."""
+    out = []
+    for i, acc in enumerate(intent.policy.accepted_exposures):
+        ports = ", ".join(acc.ports or ["any"])
+        sports = f" from {', '.join(acc.source_ports)}" if acc.source_ports else ""
+        out.append(Finding(
+            f"EXPOSURE-ACCEPTED-{i + 1}", "accepted exposure", Severity.low,
+            f"{', '.join(acc.from_)} can reach {', '.join(acc.to)} on {ports}{sports} "
+            "beyond the declared flows",
+            "The ACL at the policy point lets this through although no flow of the matrix "
+            "needs it; it was accepted in the intent: " + acc.reason,
+            "Review at every change of the matrix; narrow the terms (or move the pair to "
+            "a stateful firewall) when the ACL can afford it. The exact rows are in "
+            "zone-matrix.md (Exposure).",
+            (*acc.from_, *acc.to)))
+    return out
 
 
 def _ports(intent: Intent) -> list[Finding]:
@@ -475,15 +497,14 @@ def _secrets(intent: Intent) -> list[Finding]:
 
 def ros_findings(intent: Intent) -> list[Finding]:
     """Every finding, ordered by severity then id."""
-    found = [*_wan(intent), *_spof(intent), *_exposure(intent), *_ports(intent),
+    found = [*_wan(intent), *_spof(intent), *_exposure(intent), *_accepted_exposures(intent),
+             *_ports(intent),
              *_gre(intent), *_secrets(intent)]
     return sorted(found, key=lambda f: (f.severity, CATEGORIES.index(f.category), f.id))
 
 
 def ros_markdown(intent: Intent) -> str:
     """``docs/ros.md``."""
-    from nornir_tasks.docs import GENERATED, md_table
-
     findings = ros_findings(intent)
     count = Counter(f.severity for f in findings)
     out = ["# Risk and vulnerability analysis (ROS)", "", GENERATED, "",

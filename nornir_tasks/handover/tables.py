@@ -26,8 +26,14 @@ import ipaddress
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from nornir_tasks.design.structured import secret_placeholder
+from nornir_tasks.design.switch import route_target, transit_links
+from nornir_tasks.handover.facts import gateway_address
+from nornir_tasks.handover.markdown import GENERATED, md_table
+from nornir_tasks.handover.secrets_doc import secret_uses
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import Overlay, Role, SiteKind
+from nornir_tasks.policy import internet_zones, route_imports
 
 #: The hand-written runbook; the bundle carries it with this estate's names appended.
 RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "runbook.md"
@@ -92,8 +98,6 @@ def free_range(net: ipaddress.IPv4Network, used: set[ipaddress.IPv4Address]
 
 def _static_addresses(intent: Intent, slug: str, net: ipaddress.IPv4Network
                       ) -> set[ipaddress.IPv4Address]:
-    from nornir_tasks.docs import gateway_address
-
     gw = gateway_address(intent, net)
     used = {gw}
     if intent.sites[slug].kind is SiteKind.core:
@@ -108,8 +112,6 @@ def _static_addresses(intent: Intent, slug: str, net: ipaddress.IPv4Network
 
 def dhcp_scopes(intent: Intent) -> list[DhcpScope]:
     """Every DHCP scope: sites by index, zones by id; zones without DHCP are left out."""
-    from nornir_tasks.docs import gateway_address
-
     m = intent.management
     wlcs = sorted(str(d.ansible_host) for d in intent.devices.values()
                   if d.role is Role.wlc and d.ansible_host is not None)
@@ -154,8 +156,6 @@ def dhcp_csv(scopes: list[DhcpScope]) -> str:
 
 
 def dhcp_md(intent: Intent, scopes: list[DhcpScope]) -> str:
-    from nornir_tasks.docs import GENERATED, md_table
-
     m = intent.management
     out = ["# DHCP scopes", "", GENERATED, "",
            f"Machine-readable for the DHCP servers ({', '.join(str(a) for a in m.dhcp_servers)}"
@@ -189,10 +189,6 @@ def _plen(netmask: str) -> int:
 
 def vlans_vrfs_md(intent: Intent) -> str:
     """Every VLAN and VRF of the estate and where it exists."""
-    from nornir_tasks.design.switch import route_target
-    from nornir_tasks.docs import GENERATED, md_table
-    from nornir_tasks.policy import internet_zones, route_imports
-
     zones = sorted(intent.zones, key=lambda z: (intent.zones[z].id, z))
     present = {z: sum(1 for s in intent.sites.values() if z in s.prefixes) for z in zones}
     inet = set(internet_zones(intent))
@@ -225,7 +221,6 @@ def vlans_vrfs_md(intent: Intent) -> str:
             block = ipaddress.IPv4Network((int(edge.transit.network_address) + 8 * zid, 29))
             core_rows.append([edge.vlan_base + zid, f"INET-{z.upper()}", z,
                               intent.zones[z].vrf, f"internet firewall {block}"])
-    from nornir_tasks.design.switch import transit_links
 
     for slug, site in intent.sites.items():
         if site.kind is SiteKind.core and site.transit is not None \
@@ -253,9 +248,6 @@ def vlans_vrfs_md(intent: Intent) -> str:
 
 def runbook_md(intent: Intent) -> str:
     """The repository's runbook, with the names of this estate appended."""
-    from nornir_tasks.design.structured import secret_placeholder
-    from nornir_tasks.docs import md_table, secret_uses
-
     text = RUNBOOK.read_text(encoding="utf-8").rstrip("\n")
     cores = sorted(h for h, d in intent.devices.items() if d.role is Role.core)
     wlcs = sorted(h for h, d in intent.devices.items() if d.role is Role.wlc)

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from nornir_tasks.handover.markdown import GENERATED, md_table
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import Overlay, Role, Site, SiteKind
 
@@ -397,8 +398,6 @@ def site_mermaid(intent: Intent, slug: str) -> list[str]:
 
 def topology_md(intent: Intent, sheet_sites: set[str]) -> str:
     """``docs/topology.md``: the estate diagram, the SVG, and links to each site's."""
-    from nornir_tasks.docs import GENERATED, md_table
-
     out = ["# Topology", "", GENERATED, "",
            "The whole estate as a picture: [topology.svg](topology.svg) (opens in any "
            "browser). Solid lines are L2 circuits carrying the zones as VRF-lite on 802.1Q, "

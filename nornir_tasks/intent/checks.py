@@ -11,8 +11,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from nornir_tasks.errors import Problem, key_path
+from nornir_tasks.intent.flows import NOC
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, Intent
-from nornir_tasks.intent.model import CircuitType, Overlay, Platform, PortMode, Role, SiteKind
+from nornir_tasks.intent.model import (
+    CircuitType,
+    FlowEnd,
+    Overlay,
+    Platform,
+    PortMode,
+    Role,
+    SiteKind,
+)
 from nornir_tasks.interfaces import expand_interface_range
 
 INTERNET = "internet"
@@ -37,6 +46,8 @@ def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
     problems.extend(_sites(intent))
     problems.extend(_prefix_overlaps(intent))
     problems.extend(_devices(intent))
+    problems.extend(_links(intent))
+    problems.extend(_capacity(intent))
     return problems
 
 
@@ -143,13 +154,52 @@ def _policy(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
             yield Problem(f, key_path("zone_policy", "rules", i, "to"),
                           f"{rule.to!r} is neither a zone, a service nor `internet`")
     for i, flow in enumerate(pol.infrastructure):
-        for z in flow.from_:
-            if z not in intent.zones:
-                yield Problem(f, key_path("zone_policy", "infrastructure", i, "from"),
-                              f"no such zone {z!r}")
-        if flow.to not in intent.services and flow.to not in intent.zones:
-            yield Problem(f, key_path("zone_policy", "infrastructure", i, "to"),
-                          f"{flow.to!r} is neither a zone nor a service")
+        for end in ("from", "to"):
+            yield from _flow_end(intent, f, key_path("zone_policy", "infrastructure", i, end),
+                                 flow.from_ if end == "from" else flow.to)
+        protos = {p.partition("/")[0] for p in flow.ports}
+        for j, sp in enumerate(flow.source_ports or []):
+            proto = sp.partition("/")[0]
+            if proto not in ("tcp", "udp") or proto not in protos:
+                yield Problem(f, key_path("zone_policy", "infrastructure", i, "source_ports", j),
+                              f"{sp!r}: source ports need a tcp/N or udp/N of a protocol the "
+                              "flow's ports use")
+    for first, second, v in _dupes({str(i): fl.name for i, fl in enumerate(pol.infrastructure)}):
+        yield Problem(f, key_path("zone_policy", "infrastructure", int(second), "name"),
+                      f"{v!r} is already used by infrastructure[{first}]")
+    for i, acc in enumerate(pol.accepted_exposures):
+        for end, names in (("from", acc.from_), ("to", acc.to)):
+            for j, name in enumerate(names):
+                ok = name in intent.zones or name in intent.services or (
+                    end == "to" and name == INTERNET)
+                if not ok:
+                    yield Problem(f, key_path("zone_policy", "accepted_exposures", i, end, j),
+                                  f"{name!r} is neither a zone nor a service"
+                                  + (" nor `internet`" if end == "to" else ""))
+        protos = {p.partition("/")[0] for p in acc.ports or []}
+        for j, sp in enumerate(acc.source_ports or []):
+            proto = sp.partition("/")[0]
+            if proto not in ("tcp", "udp") or (acc.ports is not None and proto not in protos):
+                yield Problem(f, key_path("zone_policy", "accepted_exposures", i,
+                                          "source_ports", j),
+                              f"{sp!r}: source ports need a tcp/N or udp/N of a protocol in "
+                              "`ports`")
+
+
+def _flow_end(intent: Intent, f: str, path: str, end: FlowEnd) -> Iterator[Problem]:
+    for j, z in enumerate(end.zones):
+        if z not in intent.zones:
+            yield Problem(f, f"{path}[{j}]" if not (end.relay or end.devices or end.service)
+                          else key_path(path, "zones", j), f"no such zone {z!r}")
+    for j, z in enumerate(end.relay):
+        if z not in intent.zones:
+            yield Problem(f, key_path(path, "relay", j), f"no such zone {z!r}")
+        elif not intent.zones[z].dhcp:
+            yield Problem(f, key_path(path, "relay", j),
+                          f"zone {z!r} has `dhcp: false`: its gateways relay nothing")
+    if end.service is not None and end.service not in intent.services and end.service != NOC:
+        hint = (f" (a zone: write `[{end.service}]`)" if end.service in intent.zones else "")
+        yield Problem(f, path, f"{end.service!r} is not a service{hint}")
 
 
 def _services_and_edge(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
@@ -247,9 +297,10 @@ def _authorization(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
         if g.zone not in intent.zones:
             yield Problem(f, key_path("authorization", "groups", i, "zone"),
                           f"no such zone {g.zone!r}")
-        elif not intent.zones[g.zone].client_zone:
+        elif g.assign_vlan and not intent.zones[g.zone].client_zone:
             yield Problem(f, key_path("authorization", "groups", i, "zone"),
-                          f"{g.zone!r} is not a client zone: RADIUS never puts users there")
+                          f"{g.zone!r} is not a client zone: RADIUS never puts users there "
+                          "(a device group on trunk ports sets `assign_vlan: false`)")
         if g.voice and g.method.value != "mab":
             yield Problem(f, key_path("authorization", "groups", i, "voice"),
                           "the voice domain is granted to devices (MAB) only")
@@ -271,9 +322,16 @@ def _port_profiles(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
                 yield Problem(f, f"port_profiles.{name}.{attr}", f"no such zone {z!r}")
         if p.mode is PortMode.access and p.zone is None and not p.shutdown:
             yield Problem(f, f"port_profiles.{name}.zone", "an access port needs a zone")
-        if p.mode is PortMode.trunk and (p.dot1x or p.mab or p.voice_zone):
+        if p.mode is PortMode.trunk and p.voice_zone:
+            yield Problem(f, f"port_profiles.{name}.mode", "a voice VLAN needs an access port")
+        if p.mode is PortMode.trunk and (p.dot1x or p.mab) and not p.edge:
             yield Problem(f, f"port_profiles.{name}.mode",
-                          "802.1X, MAB and voice VLAN need an access port")
+                          "802.1X or MAB on a trunk is for an end device (an access point): "
+                          "set `edge: true`")
+        if p.ip_source_guard and (p.mode is PortMode.trunk or not (p.dot1x or p.mab)):
+            yield Problem(f, f"port_profiles.{name}.ip_source_guard",
+                          "IP Source Guard needs an authenticated access port whose clients "
+                          "take addresses by DHCP (snooping learns the bindings)")
 
 
 def _sites(intent: Intent) -> Iterator[Problem]:
@@ -579,3 +637,112 @@ def _ap(intent: Intent, host: str) -> Iterator[Problem]:
             return
     yield Problem(*_where(intent, host, "connected_to", "port"),
                   f"{dev.connected_to.port} is not in {sw}'s port map")
+
+
+def _port_path(intent: Intent, host: str, i: int, *rest: object) -> tuple[str, str]:
+    f = intent.host_files[host].get("ports", HOSTS_FILE)
+    return f, (key_path(host, "ports", i, *rest) if f == HOSTS_FILE
+               else key_path("ports", i, *rest))
+
+
+def _links(intent: Intent) -> Iterator[Problem]:
+    """Cabling between the devices of a site: port-channels and the `peer` of each link.
+
+    A link is one port or one port-channel at each end, and both ends name each other.
+    Two loose ports to the same neighbour would leave spanning tree blocking one of them:
+    a second link must be bundled (LACP).
+    """
+    links: dict[str, dict[str, list[int]]] = {}  # host -> peer -> port-map entries
+    for host in sorted(intent.devices):
+        dev = intent.devices[host]
+        groups: dict[int, tuple[int, str, str | None]] = {}
+        for i, pa in enumerate(dev.ports):
+            if pa.channel_group is not None:
+                first = groups.setdefault(pa.channel_group, (i, pa.profile, pa.peer))
+                if first[0] != i and (first[1], first[2]) != (pa.profile, pa.peer):
+                    yield Problem(*_port_path(intent, host, i, "channel_group"),
+                                  f"Port-channel{pa.channel_group} already has profile "
+                                  f"{first[1]!r} and peer {first[2]!r} (ports[{first[0]}]): "
+                                  "every member of a bundle is configured alike")
+            if pa.peer is None:
+                continue
+            peer = intent.devices.get(pa.peer)
+            if pa.peer == host:
+                yield Problem(*_port_path(intent, host, i, "peer"), "a device is not its own peer")
+            elif peer is None:
+                yield Problem(*_port_path(intent, host, i, "peer"), f"no such device {pa.peer!r}")
+            elif peer.role is Role.ap:
+                yield Problem(*_port_path(intent, host, i, "peer"),
+                              f"{pa.peer} is an access point: APs name their switch port in "
+                              "`connected_to`")
+            elif intent.device_site.get(pa.peer) != intent.device_site[host]:
+                yield Problem(*_port_path(intent, host, i, "peer"),
+                              f"{pa.peer} is at another site: links between sites are WAN "
+                              "circuits (site.circuit)")
+            else:
+                links.setdefault(host, {}).setdefault(pa.peer, []).append(i)
+    for host, peers in sorted(links.items()):
+        dev = intent.devices[host]
+        for peer, entries in sorted(peers.items()):
+            bundles = {dev.ports[i].channel_group for i in entries}
+            loose = [i for i in entries if dev.ports[i].channel_group is None]
+            ports = sum(len(expand_interface_range(dev.ports[i].range)) for i in loose)
+            if len(bundles) > 1 or (loose and ports > 1):
+                yield Problem(*_port_path(intent, host, entries[-1], "peer"),
+                              f"{host} has more than one link to {peer}: bundle the ports "
+                              "into one port-channel (channel_group), or spanning tree "
+                              "blocks all but one")
+            if host not in links.get(peer, {}):
+                if intent.devices[peer].role is Role.wlc:
+                    # one configuration serves both chassis of the pair, each cabled to
+                    # one core: the controller's bundle names no single peer
+                    continue
+                yield Problem(*_port_path(intent, host, entries[0], "peer"),
+                              f"{peer}'s port map names no link back to {host} (`peer: "
+                              f"{host}` on the ports at the other end)")
+                continue
+            mine = intent.port_profiles.get(dev.ports[entries[0]].profile)
+            back = intent.devices[peer].ports[links[peer][host][0]]
+            theirs = intent.port_profiles.get(back.profile)
+            if mine is None or theirs is None:
+                continue
+            if mine.mode != theirs.mode or (mine.mode is PortMode.trunk and
+                                            mine.native_zone != theirs.native_zone):
+                yield Problem(*_port_path(intent, host, entries[0], "profile"),
+                              f"{dev.ports[entries[0]].profile!r} ({mine.mode.value}, native "
+                              f"{mine.native_zone}) does not match the other end, {peer}'s "
+                              f"{back.profile!r} ({theirs.mode.value}, native "
+                              f"{theirs.native_zone})")
+
+
+def _routed_zones(intent: Intent, host: str) -> int:
+    """How many zones (VRFs) a switch routes: all at a core, its site's at a gateway, the
+    management zone on an L2 switch."""
+    dev = intent.devices[host]
+    if dev.role is Role.core:
+        return len(intent.zones)
+    slug = intent.device_site[host]
+    if dev.role in SWITCH_ROLES and intent.gateway_of(slug) == host:
+        return len(intent.sites[slug].prefixes)
+    return 1
+
+
+def _capacity(intent: Intent) -> Iterator[Problem]:
+    """What the hardware can carry: a design a model cannot run is refused by name."""
+    for host in sorted(intent.devices):
+        dev = intent.devices[host]
+        model = intent.device_models.get(dev.model)
+        if model is None or dev.role not in SWITCH_ROLES:
+            continue
+        slug = intent.device_site[host]
+        gateway = dev.role is Role.core or intent.gateway_of(slug) == host
+        if gateway and not model.routing:
+            yield Problem(*_where(intent, host, "model"),
+                          f"{host} is the gateway of site {slug} but a {dev.model} does not "
+                          "route (device_models: routing false): choose a routing model")
+        need = _routed_zones(intent, host)
+        if model.max_vrfs is not None and need > model.max_vrfs:
+            lic = f" with licence {model.licence}" if model.licence else ""
+            yield Problem(*_where(intent, host, "model"),
+                          f"{host} needs {need} VRFs (one per zone it routes) but a "
+                          f"{dev.model} carries at most {model.max_vrfs}{lic}")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nornir_tasks.interfaces import expand_interface_range
 
@@ -130,14 +130,90 @@ class PolicyRule(Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+class FlowEnd(Frozen):
+    """Who takes part in a required flow. Written in the inventory as a list of zones
+    (``[pupils, staff]``), a service name (``radius``; ``noc`` is the NOC prefixes of
+    ``management``), or a mapping with any of the keys below (their union)."""
+
+    zones: list[Name] = Field([], description="The hosts of these zones at every site "
+                              "that has them.")
+    relay: list[Name] = Field([], description="The site gateway's address in these zones "
+                              "(the DHCP relay agent, `ip helper-address`).")
+    devices: list[Role] = Field([], description="The management address of every device of "
+                                "these roles; `ap`: the AP zone at every site with APs.")
+    service: Name | None = Field(None, description="A service of `services` by name, or "
+                                 "`noc`.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, data: Any) -> Any:
+        if isinstance(data, list):
+            return {"zones": data}
+        if isinstance(data, str):
+            return {"service": data}
+        return data
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> FlowEnd:
+        if not (self.zones or self.relay or self.devices or self.service):
+            raise ValueError("names nobody: give zones, relay, devices or a service")
+        return self
+
+    def label(self) -> str:
+        """How docs and findings name the end.
+
+        >>> FlowEnd.model_validate({"devices": ["access", "wlc"]}).label()
+        'devices (access, wlc)'
+        >>> FlowEnd.model_validate(["pupils", "staff"]).label()
+        'pupils, staff'
+        """
+        parts = [*self.zones]
+        if self.relay:
+            parts.append(f"gateways ({', '.join(self.relay)})")
+        if self.devices:
+            parts.append(f"devices ({', '.join(r.value for r in self.devices)})")
+        if self.service:
+            parts.append(self.service)
+        return ", ".join(parts)
+
+
 class InfraFlow(Frozen):
-    """An infrastructure flow that must cross zones (CAPWAP, RADIUS, DNS, ...)."""
+    """A flow the network needs to work (DHCP, DNS, RADIUS, CAPWAP, management, ...).
+
+    Every infrastructure flow is a *required* flow: ``fellesnett verify`` proves it end to
+    end at every site (layer 2, routing both ways, the ACLs both ways, the DHCP helpers).
+    """
 
     name: Name
-    from_: list[Name] = Field(alias="from")
-    to: Name
-    ports: list[PortSpec]
+    from_: FlowEnd = Field(alias="from", description="Who opens the flow.")
+    to: FlowEnd = Field(description="Who answers it.")
+    ports: list[PortSpec] = Field(description="Destination ports (`icmp`: echo).")
+    source_ports: list[PortSpec] | None = Field(
+        None, description="The opener's source ports, where the protocol fixes them (DHCP "
+        "relay 67, renewal 68, NTP 123). Stateless replies go back only to these; default "
+        "the ephemeral range 1024-65535.")
+    reply: bool = Field(True, description="The answering side replies (false for one-way "
+                        "flows such as syslog and SNMP traps).")
     description: str = ""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class AcceptedExposure(Frozen):
+    """Traffic a stateless ACL lets through beyond the declared flows, accepted on purpose.
+
+    ``fellesnett verify`` computes the exact header space each zone's ACL permits; what
+    passes beyond the declared flows fails the build unless an entry here covers it.
+    """
+
+    from_: list[Name] = Field(alias="from", description="Zones (their pools) or services.")
+    to: list[Name] = Field(description="Zones, services or `internet`.")
+    ports: list[PortSpec] | None = Field(
+        None, description="Protocol and destination ports; default every protocol and port.")
+    source_ports: list[PortSpec] | None = Field(
+        None, description="Source ports (same protocols as `ports`); default any.")
+    reason: Annotated[str, Field(min_length=10)] = Field(
+        description="Why this is acceptable (printed in the handover docs and the ROS report).")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -166,6 +242,9 @@ class ZonePolicy(Frozen):
         description="Where the core hands each zone's internet traffic to the firewall.")
     bgp_asn: Annotated[int, Field(ge=64512, le=65534)] = Field(
         65000, description="Private AS of the core's route-target leaking between VRFs.")
+    accepted_exposures: list[AcceptedExposure] = Field(
+        [], description="What the stateless ACLs let through beyond the declared flows, "
+        "accepted with a reason; anything else fails the build.")
 
 
 class Service(Frozen):
@@ -191,6 +270,9 @@ class AuthGroup(Frozen):
     method: AuthMethod = Field(description="802.1X users, or devices by MAC (MAB).")
     description: str = ""
     voice: bool = Field(False, description="Grant the voice domain (IP phones, MAB).")
+    assign_vlan: bool = Field(
+        True, description="RADIUS returns the zone's VLAN. False for devices on trunk ports "
+        "(access points): the port is opened, no VLAN is assigned.")
 
 
 class Authorization(Frozen):
@@ -278,10 +360,21 @@ class Ssid(Frozen):
     site_kinds: list[SiteKind] = Field(description="Broadcast at sites of these kinds.")
 
 
+class ApSupplicant(Frozen):
+    """The 802.1X credentials every AP uses on its switch port (EAP-FAST), pushed by the
+    controller in the AP join profile."""
+
+    username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=32)]
+    password_secret: SecretRef
+
+
 class Wireless(Frozen):
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "NO"
     ssids: list[Ssid]
     ap_zone: Name = Field(description="Zone of AP management (native VLAN of AP trunks).")
+    ap_supplicant: ApSupplicant | None = Field(
+        None, description="APs authenticate on their switch port with these (802.1X); "
+        "without them an AP port falls back to MAB, which anyone with the AP's MAC passes.")
 
 
 # --------------------------------------------------------------------------- ports and models
@@ -309,12 +402,40 @@ class PortProfile(Frozen):
         False, description="Core pair interconnect: also carries the per-zone transit VLANs."
     )
     shutdown: bool = False
+    rate_limit: Annotated[int, Field(ge=1, le=2048)] | None = Field(
+        None, description="DHCP snooping and ARP inspection packets per second on an "
+        "untrusted edge port (an AP port carries many clients: the default 15 would "
+        "err-disable it).")
+    ip_source_guard: bool = Field(
+        False, description="IP Source Guard: only addresses DHCP snooping handed out may "
+        "send from the port.")
 
 
 class DeviceModel(Frozen):
     platform: Platform
     interfaces: list[str] = []
     software: str | None = Field(None, description="Version this model is expected to run.")
+    licence: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]*(?: addon [a-z][a-z0-9-]*)?$",
+        description="Licence level the device boots with (`license boot level ...`), e.g. "
+        "`network-advantage`: what the model needs for the features it is given.")
+    max_vrfs: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="VRFs the model can carry with that licence (0: no VRF-lite). "
+        "Validation refuses a device given more zones than this.")
+    routing: bool = Field(True, description="Can route between its VLANs (SVIs with an "
+                          "address and static routes); false for a pure L2 model.")
+    provision: str | None = Field(
+        None, pattern=r"^[a-z0-9-]+$", description="Stack member type a stackable model "
+        "prints as `switch 1 provision <type>` (e.g. c9300-48p).")
+    service_port: str | None = Field(
+        None, description="Out-of-band management port (in the factory management VRF), "
+        "printed by every unit: GigabitEthernet0/0 on Catalyst 9000, GigabitEthernet0 on "
+        "the 9800.")
+    service_port_negotiation: bool = Field(
+        True, description="The service port prints `negotiation auto` (not on a C9200L).")
+    empty_interfaces: list[str] = Field(
+        [], description="Interfaces the model prints with no lines (the C9300's "
+        "AppGigabitEthernet1/0/1 application port).")
 
     @field_validator("interfaces")
     @classmethod
@@ -358,6 +479,12 @@ class PortAssignment(Frozen):
     range: str = Field(description="Interface or range, e.g. GigabitEthernet1/0/1-24.")
     profile: Name
     description: str | None = None
+    channel_group: Annotated[int, Field(ge=1, le=128)] | None = Field(
+        None, description="Bundle these ports into `Port-channel<N>` (LACP, mode active); "
+        "the profile applies to the bundle.")
+    peer: Hostname | None = Field(
+        None, description="The switch or controller at the other end of these ports. Both "
+        "ends name each other; verify traces every VLAN along these links.")
 
     @field_validator("range")
     @classmethod

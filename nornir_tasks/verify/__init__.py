@@ -39,12 +39,15 @@ from nornir_tasks.verify.checks import (
     check_wireless,
     radius_files,
 )
+from nornir_tasks.verify.exposure import Exposure, policy_point_interfaces
+from nornir_tasks.verify.flows import RequiredFlows
+from nornir_tasks.verify.l2 import L2Paths
 from nornir_tasks.verify.matrix import INTERNET_PROBE, Matrix
 from nornir_tasks.verify.model import DeviceText, InterfaceLineCache, read_device
 from nornir_tasks.verify.parse import ConfigTextError, LineCache, parse_config
-from nornir_tasks.verify.proof import Proof
 from nornir_tasks.verify.report import NOTE, Finding, Report
 from nornir_tasks.verify.routing import Network
+from nornir_tasks.verify.zoneproof import Proof
 
 __all__ = ["Report", "VerifyInputError", "load_configs", "load_radius", "register", "verify"]
 
@@ -205,6 +208,20 @@ def _verify(intent: Intent, configs: dict[str, str], radius: dict[str, str] | No
                            check_l2(intent, spec, devices), check_wireless(intent, devices)):
         report.findings += found
         report.checks += results
+    l2 = L2Paths(intent, devices)
+    l2.run()
+    report.findings += l2.findings
+    report.checks += l2.checks
+    required = RequiredFlows(intent, devices, net, l2)
+    required.run()
+    report.findings += required.findings
+    report.checks += required.checks
+    report.required = required.table()
+    exposure = Exposure(intent, devices, policy_point_interfaces(intent, spec, devices))
+    exposure.run()
+    report.findings += exposure.findings
+    report.checks += exposure.checks
+    report.exposure = exposure.to_data()
     files, origin = radius_files(intent, radius)
     found, results = check_radius(intent, files, origin)
     report.findings += found

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import Overlay, PortMode, SiteKind
 from nornir_tasks.interfaces import expand_interface_range
+from nornir_tasks.platforms import facts
 from nornir_tasks.verify.matrix import INTERNET
 from nornir_tasks.verify.model import DeviceText, Interface, Net, vlan_list_to_set
 from nornir_tasks.verify.parse import Line
@@ -148,6 +149,8 @@ def check_vrfs(intent: Intent, spec: Spec, devices: dict[str, DeviceText],
         before = len(findings)
         role = intent.devices[host].role.value
         site = intent.device_site[host]
+        model = intent.device_models.get(intent.devices[host].model)
+        global_ok = model is not None and not facts(model.platform).management_in_vrf
         count = 0
         for intf in dev.interfaces.values():
             if not intf.routed:
@@ -169,17 +172,22 @@ def check_vrfs(intent: Intent, spec: Spec, devices: dict[str, DeviceText],
                         f"{by_address[0]}'s range", f"{zone} / {by_address[0]}", site))
                 zone = zone or by_address[0]
             assert zone is not None
-            want = intent.zones[zone].vrf
+            want: str | None = intent.zones[zone].vrf
+            if zone == intent.policy.management_zone and global_ok:
+                # a platform whose management interface cannot be in a VRF: its global
+                # table is the management zone (the device routes no other zone)
+                want = None
             if intf.vrf != want:
                 findings.append(_finding(
                     "vrf", VIOLATION, host, intf.vrf_line or intf.line,
-                    f"{intf.name} belongs to zone {zone} (VRF {want}) but is in "
+                    f"{intf.name} belongs to zone {zone} ("
+                    f"{'VRF ' + want if want else 'the global table on this platform'}) but is in "
                     f"{'VRF ' + intf.vrf if intf.vrf else 'the global table'}"
                     + (f", the VRF of zone {spec.vrf_zone[intf.vrf]}"
                        if intf.vrf in spec.vrf_zone else ""),
                     f"{zone} / {spec.vrf_zone.get(intf.vrf or '', intf.vrf or 'global')}",
                     site))
-            elif want not in dev.vrfs:
+            elif want is not None and want not in dev.vrfs:
                 findings.append(_finding("vrf", VIOLATION, host, intf.vrf_line,
                                          f"VRF {want} is used but not defined", zone,
                                          site))
@@ -324,17 +332,23 @@ def port_spec(intent: Intent, spec: Spec, host: str) -> tuple[
             zones = prof.trunk_zones if prof.trunk_zones is not None else list(intent.zones)
             vlans = {intent.zones[z].vlan for z in zones} & site_vlans
             if prof.transit:
+                # the core pair's link: its own transit and the internet edge (HSRP on both)
                 vlans |= _transit_of(intent, slug)
+                vlans |= {v for v, n in spec.edge.items() if n.zone in spec.internet_zones}
             return frozenset(vlans), native
         vlans = {intent.zones[z].vlan for z in (prof.zone, prof.voice_zone) if z}
         return frozenset(vlans & site_vlans), None
 
     for pa in dev.ports:
-        for name in expand_interface_range(pa.range):
-            vlans, native = profile_vlans(pa.profile)
+        vlans, native = profile_vlans(pa.profile)
+        names = expand_interface_range(pa.range)
+        if pa.channel_group is not None:
+            # the bundle carries what its members' profile allows
+            names.append(f"Port-channel{pa.channel_group}")
+        for name in names:
             ports[name] = (f"profile {pa.profile}", vlans, native)
-            if intent.port_profiles[pa.profile].transit:
-                device_vlans |= vlans
+        if intent.port_profiles[pa.profile].transit:
+            device_vlans |= vlans
     role = dev.role.value
     if role != "core" and site.circuit is not None and intent.gateway_of(slug) == host:
         if site.circuit.overlay is Overlay.gre:
@@ -693,12 +707,14 @@ def check_radius(intent: Intent, files: dict[str, str] | None, origin: str
         for g in intent.authorization.groups:
             reply = replies.get((g.method.value, g.group), {})
             got = reply.get("Tunnel-Private-Group-Id", catch_all)
-            want = intent.zones[g.zone].vlan
-            if got != [str(want)]:
+            want = [str(intent.zones[g.zone].vlan)] if g.assign_vlan else []
+            if got != want:
                 n, text = where(g.group)
                 findings.append(Finding(
                     "radius", VIOLATION, f"group {g.group} ({g.method.value}) gets VLAN "
-                    f"{','.join(got) or 'none'}; its zone {g.zone} has VLAN {want}",
+                    f"{','.join(got) or 'none'}; " + (
+                        f"its zone {g.zone} has VLAN {want[0]}" if want else
+                        "it must get none (its devices sit on trunk ports)"),
                     RADIUS_POLICY, n, text, f"{g.group} -> {g.zone}"))
         results.append(CheckResult("radius", RADIUS_POLICY,
                                    "fail" if len(findings) > before else "pass",
@@ -714,10 +730,12 @@ def check_radius(intent: Intent, files: dict[str, str] | None, origin: str
             else:
                 grp = groups.get((row.get("group", ""), row.get("method", "")))
                 vlan = intent.zones[grp.zone].vlan if grp is not None else None
+                if grp is not None and not grp.assign_vlan:
+                    vlan = 0  # the group gets no VLAN
             if vlan is None:
                 findings.append(Finding("radius", WARNING, "group not in the intent",
                                         RADIUS_CSV, n, ",".join(row.values())))
-            elif row.get("vlan") != str(vlan):
+            elif row.get("vlan") != (str(vlan) if vlan else ""):
                 findings.append(Finding("radius", VIOLATION,
                                         f"VLAN {row.get('vlan')}; must be {vlan}",
                                         RADIUS_CSV, n, ",".join(row.values()),

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from nornir_tasks.acl_eval import Packet
+from nornir_tasks.intent.flows import NOC, host_zones
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.model import FlowEnd
 from nornir_tasks.verify.model import Net, int_ip
 
 INTERNET = "internet"
@@ -37,28 +39,35 @@ SENTINELS = ("tcp/22", "tcp/80", "tcp/3389", "udp/69", "udp/161")
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """One probe packet shape: protocol and destination port (ICMP: echo)."""
+    """One probe packet shape: protocol, destination port (ICMP: echo) and, for the flows
+    whose protocol fixes it (DHCP relay 67, renewal 68, NTP 123), the source port."""
 
     proto: str  # tcp | udp | icmp
     port: int | None = None
+    sport: int | None = None  # None: an ephemeral port (EPHEMERAL_PORT)
 
     @property
     def label(self) -> str:
-        return self.proto if self.port is None else f"{self.proto}/{self.port}"
+        base = self.proto if self.port is None else f"{self.proto}/{self.port}"
+        return base if self.sport is None else f"{base} from {self.sport}"
+
+    @property
+    def source_port(self) -> int:
+        return EPHEMERAL_PORT if self.sport is None else self.sport
 
     def packet(self, src: int, dst: int) -> Packet:
         """The opening packet from ``src`` to ``dst``."""
         s, d = ipaddress.IPv4Address(src), ipaddress.IPv4Address(dst)
         if self.proto == "icmp":
             return Packet("icmp", s, d, icmp_type="echo-request")
-        return Packet(self.proto, s, d, EPHEMERAL_PORT, self.port)
+        return Packet(self.proto, s, d, self.source_port, self.port)
 
     def reply(self, src: int, dst: int) -> Packet:
         """The stateless reply, from ``dst`` back to ``src``."""
         s, d = ipaddress.IPv4Address(dst), ipaddress.IPv4Address(src)
         if self.proto == "icmp":
             return Packet("icmp", s, d, icmp_type="echo-reply")
-        return Packet(self.proto, s, d, self.port, EPHEMERAL_PORT,
+        return Packet(self.proto, s, d, self.port, self.source_port,
                       established=self.proto == "tcp")
 
 
@@ -79,27 +88,39 @@ class Party:
         return f"{self.label}{where} ({int_ip(self.rep)})"
 
 
-def port_specs_to_mask(specs: list[str] | tuple[str, ...], probes: list[Probe]) -> int:
-    """Bit i set when probe i is inside one of the port specs.
+def _in_specs(port: int, specs: list[str] | tuple[str, ...], proto: str) -> bool:
+    for spec in specs:
+        sproto, _, ports = spec.partition("/")
+        lo, _, hi = ports.partition("-")
+        if sproto == proto and int(lo) <= port <= int(hi or lo):
+            return True
+    return False
 
-    >>> ps = [Probe("tcp", 443), Probe("udp", 53), Probe("icmp")]
+
+def port_specs_to_mask(specs: list[str] | tuple[str, ...], probes: list[Probe],
+                       source_ports: list[str] | tuple[str, ...] | None = None) -> int:
+    """Bit i set when probe i is inside one of the port specs (and, when the flow fixes
+    its source ports, sent from one of them).
+
+    >>> ps = [Probe("tcp", 443), Probe("udp", 53), Probe("icmp"), Probe("udp", 67, 68)]
     >>> bin(port_specs_to_mask(["tcp/443", "icmp"], ps))
     '0b101'
+    >>> bin(port_specs_to_mask(["udp/67"], ps, ["udp/68"]))
+    '0b1000'
     """
     mask = 0
     for spec in specs:
         for i, p in enumerate(probes):
+            if source_ports and p.proto in ("tcp", "udp") and not _in_specs(
+                    p.source_port, source_ports, p.proto):
+                continue
             if spec == "any":
                 mask |= 1 << i
             elif spec == "icmp":
                 if p.proto == "icmp":
                     mask |= 1 << i
-            else:
-                proto, _, ports = spec.partition("/")
-                lo, _, hi = ports.partition("-")
-                if p.proto == proto and p.port is not None and \
-                        int(lo) <= p.port <= int(hi or lo):
-                    mask |= 1 << i
+            elif p.port is not None and _in_specs(p.port, [spec], p.proto):
+                mask |= 1 << i
     return mask
 
 
@@ -118,7 +139,7 @@ class Matrix:
         self.probes = self._probes()
         self.all = (1 << len(self.probes)) - 1
         self._expect: dict[tuple[str, str, str | None, str, str, str | None],
-                           tuple[int, tuple[str, ...]]] = {}
+                           tuple[int, int, tuple[str, ...]]] = {}
         self._site_nets = [(slug, zone, Net.of(p)) for slug, s in sorted(intent.sites.items())
                            for zone, p in sorted(s.prefixes.items())]
 
@@ -136,15 +157,45 @@ class Matrix:
         return specs
 
     def _probes(self) -> list[Probe]:
-        seen: set[tuple[str, int | None]] = {("icmp", None)}
+        """Every port the matrix names (both ends of ranges), from an ephemeral port; and
+        for a flow that fixes its source ports, from each end of those too."""
+        seen: set[tuple[str, int | None, int | None]] = {("icmp", None, None)}
         for spec in self._specs():
             if spec in ("any", "icmp"):
                 continue
             proto, _, ports = spec.partition("/")
             lo, _, hi = ports.partition("-")
             for port in {int(lo), int(hi or lo)}:
-                seen.add((proto, port))
-        return [Probe(p, n) for p, n in sorted(seen, key=lambda t: (t[0], t[1] or 0))]
+                seen.add((proto, port, None))
+        for f in self.intent.policy.infrastructure:
+            for sp in f.source_ports or []:
+                sproto, _, sports = sp.partition("/")
+                slo, _, shi = sports.partition("-")
+                for spec in f.ports:
+                    proto, _, ports = spec.partition("/")
+                    if proto != sproto:
+                        continue
+                    lo, _, hi = ports.partition("-")
+                    for port in {int(lo), int(hi or lo)}:
+                        for sport in {int(slo), int(shi or slo)}:
+                            if sport != EPHEMERAL_PORT:
+                                seen.add((proto, port, sport))
+        return [Probe(p, n, sp) for p, n, sp in sorted(
+            seen, key=lambda t: (t[0], t[1] or 0, -1 if t[2] is None else t[2]))]
+
+    def _end_zones(self, end: FlowEnd) -> set[str]:
+        """The zones whose hosts a flow end covers (services and the NOC aside)."""
+        return set(host_zones(self.intent, end))
+
+    def matches(self, end: FlowEnd, party: Party) -> bool:
+        """Does a flow end cover the party? Zones, relay agents and devices at zone
+        granularity (the probes stand for a whole site prefix); services and the NOC by
+        name."""
+        if party.kind == "internet":
+            return False
+        if party.kind in ("service", "operator") and end.service == party.label:
+            return True
+        return party.zone is not None and party.zone in self._end_zones(end)
 
     # ----------------------------------------------------------------- parties
 
@@ -159,24 +210,22 @@ class Matrix:
     def named_nets(self) -> list[Net]:
         """Addresses the matrix names inside zone prefixes (services, operator hosts)."""
         nets = [Net.of(n) for s in self.intent.services.values() for n in s.prefixes]
-        nets += [n for _, _, n in self._operators()]
+        nets += [n for _, n in self._operators()]
         return nets
 
-    def _operators(self) -> list[tuple[str, tuple[str, ...], Net]]:
-        m = self.intent.management
-        out: list[tuple[str, tuple[str, ...], Net]] = [
-            ("noc", ("tcp/22", "icmp"), Net.of(n)) for n in m.noc_prefixes]
-        out += [("monitoring", ("udp/161",), Net(int(a), 32)) for a in m.snmp_collectors]
-        if self.intent.aaa.radius.coa:
-            out += [("radius", (f"udp/{COA_PORT}",), Net(int(s.address), 32))
-                    for s in self.intent.aaa.radius.servers]
+    def _operators(self) -> list[tuple[str, Net]]:
+        """Hosts that open infrastructure flows by name (the NOC, the monitoring system,
+        the RADIUS servers for change of authorisation): sources of their own."""
+        out: list[tuple[str, Net]] = []
+        for f in self.intent.policy.infrastructure:
+            name = f.from_.service
+            if name is None or any(n == name for n, _ in out):
+                continue
+            if name == NOC:
+                out += [(NOC, Net.of(n)) for n in self.intent.management.noc_prefixes]
+            elif name in self.intent.services:
+                out += [(name, Net.of(n)) for n in self.intent.services[name].prefixes]
         return out
-
-    def operator_ports(self, name: str) -> tuple[str, ...]:
-        for n, ports, _ in self._operators():
-            if n == name:
-                return ports
-        return ()
 
     def _representative(self, net: Net) -> int:
         """A host address in ``net`` outside every named sub-prefix (from the top)."""
@@ -197,7 +246,7 @@ class Matrix:
                 net = Net.of(site.prefixes[zone])
                 out.append(Party(f"{slug}/{zone}", "zone", zone, zone, slug, net,
                                  self._representative(net)))
-        for name, _, net in self._operators():
+        for name, net in self._operators():
             where, in_zone = self.zone_of(net)
             out.append(Party(f"{name}/{net}", "operator", name, in_zone, where, net,
                              net.addr if net.plen >= 31 else net.addr + 1))
@@ -212,8 +261,8 @@ class Matrix:
                 site, in_zone = self.zone_of(net)
                 out.append(Party(f"service:{name}/{net}", "service", name, in_zone, site, net,
                                  net.addr if net.plen >= 31 else net.addr + 1))
-        for name, _, net in self._operators():
-            if name == "noc":
+        for name, net in self._operators():
+            if name == NOC:
                 site, in_zone = self.zone_of(net)
                 out.append(Party(f"noc/{net}", "operator", name, in_zone, site, net,
                                  net.addr + 1 if net.plen < 31 else net.addr))
@@ -226,33 +275,45 @@ class Matrix:
         return [*self.zones, *services, "noc", INTERNET]
 
     def rows(self) -> list[str]:
-        return [*self.zones, *dict.fromkeys(n for n, _, _ in self._operators())]
+        return [*self.zones, *dict.fromkeys(n for n, _ in self._operators())]
 
     # ----------------------------------------------------------------- expectations
 
     def expected(self, src: Party, dst: Party) -> tuple[int, tuple[str, ...]]:
         """(mask of allowed probes, the matrix entries that allow them)."""
+        mask, _, why = self._decide(src, dst)
+        return mask, why
+
+    def replied(self, src: Party, dst: Party) -> int:
+        """The allowed probes that expect a stateless reply: all but those that only
+        one-way flows allow (syslog, SNMP traps)."""
+        return self._decide(src, dst)[1]
+
+    def _decide(self, src: Party, dst: Party) -> tuple[int, int, tuple[str, ...]]:
         key = (src.kind, src.label, src.zone, dst.kind, dst.label, dst.zone)
         hit = self._expect.get(key)
         if hit is None:
             hit = self._expect[key] = self._compute(src, dst)
         return hit
 
-    def _compute(self, src: Party, dst: Party) -> tuple[int, tuple[str, ...]]:
+    def _compute(self, src: Party, dst: Party) -> tuple[int, int, tuple[str, ...]]:
+        """(allowed probes, those of them with a reply, the entries that allow them)."""
         pol = self.intent.policy
-        mask = 0
+        mask = replied = 0
         why: list[str] = []
 
-        def allow(specs: list[str] | tuple[str, ...], reason: str) -> None:
-            nonlocal mask
-            m = port_specs_to_mask(specs, self.probes)
+        def allow(specs: list[str] | tuple[str, ...], reason: str,
+                  sources: list[str] | None = None, reply: bool = True) -> None:
+            nonlocal mask, replied
+            m = port_specs_to_mask(specs, self.probes, sources)
             if m:
                 mask |= m
+                replied |= m if reply else 0
                 why.append(reason)
 
         z = src.zone
         if dst.kind != "internet" and z is not None and z == dst.zone:
-            return self.all, ("same zone",)
+            return self.all, self.all, ("same zone",)
         for r in pol.rules:
             if r.from_ != z:
                 continue
@@ -266,16 +327,9 @@ class Matrix:
             elif dst.kind != "internet" and dst.zone == r.to:
                 allow(r.ports or [], f"rule {r.from_} -> {r.to}")
         for f in pol.infrastructure:
-            if z is None or z not in f.from_:
-                continue
-            if f.to in self.intent.services:
-                if dst.kind == "service" and dst.label == f.to:
-                    allow(f.ports, f"infrastructure {f.name}")
-            elif dst.kind != "internet" and dst.zone == f.to:
-                allow(f.ports, f"infrastructure {f.name}")
-        if src.kind == "operator" and dst.kind != "internet" and dst.zone == self.mgmt:
-            allow(self.operator_ports(src.label), f"operator {src.label} -> {self.mgmt}")
-        return mask, tuple(why)
+            if self.matches(f.from_, src) and self.matches(f.to, dst):
+                allow(f.ports, f"infrastructure {f.name}", f.source_ports, f.reply)
+        return mask, replied, tuple(why)
 
     def _column_zone(self, column: str) -> str | None:
         if column in self.intent.zones:
@@ -297,8 +351,12 @@ class Matrix:
                 else:
                     specs += r.ports or ["any"]
         for f in pol.infrastructure:
-            if zone in f.from_ and f.to == column:
+            src_ok = (zone is not None and zone in self._end_zones(f.from_)) or (
+                zone is None and f.from_.service == row)
+            col_zone = self._column_zone(column)
+            dst_ok = f.to.service == column or (column in self.intent.zones and column in
+                                                self._end_zones(f.to)) or (
+                column in self.intent.services and col_zone in self._end_zones(f.to))
+            if src_ok and dst_ok:
                 specs += f.ports
-        if zone is None and self._column_zone(column) == self.mgmt:
-            specs += self.operator_ports(row)
         return list(dict.fromkeys(specs))

@@ -153,6 +153,9 @@ class Interface:
     allowed: frozenset[int] | None = None  # trunk allowed list; None = not stated (all)
     allowed_lines: list[Line] = field(default_factory=list)
     tunnel_key: int | None = None
+    channel_group: int | None = None  # member of Port-channel<N>
+    channel_line: Line | None = None
+    helpers: list[tuple[int, Line]] = field(default_factory=list)  # ip helper-address
 
     @property
     def svi_vlan(self) -> int | None:
@@ -486,7 +489,7 @@ def _read_acl(name: str, kind: str, header: Line | None, lines: Sequence[Line],
 _PHYSICAL = re.compile(r"^(?:[A-Za-z]+Ethernet|[A-Za-z]+GigE|Port-channel|Ethernet)")
 #: first words of the interface lines :func:`_interface` reads (all others are skipped)
 _INTERFACE_HEADS = frozenset({"no", "shutdown", "vrf", "ip", "standby", "switchport",
-                              "tunnel"})
+                              "tunnel", "channel-group"})
 _SKIP: tuple[object, ...] = ("skip",)
 #: what an interface line says, by its text; a line's meaning does not depend on where it
 #: is, and an estate repeats the same port lines on thousands of switches
@@ -512,6 +515,10 @@ def _interface_line(t: str) -> tuple[object, ...]:
             return ("address", ip, Net(ip & Net(0, plen).mask, plen), "secondary" in w[4:])
         if w[:2] == ["ip", "access-group"] and len(w) >= 4:
             return ("acl", w[3], w[2])
+        if w[:2] == ["ip", "helper-address"] and len(w) >= 3:
+            return ("helper", ip_int(w[-1]))
+        if head == "channel-group" and len(w) >= 2 and w[1].isdigit():
+            return ("channel", int(w[1]))
         if head == "standby" and len(w) >= 3 and w[1].isdigit():
             if w[2] == "ip" and len(w) >= 4:
                 return ("hsrp", int(w[1]), "ip", ip_int(w[3]))
@@ -606,6 +613,12 @@ def _interface(line: Line, cache: InterfaceLineCache | None = None) -> Interface
         elif kind == "tunnel_key":
             assert isinstance(action[1], int)
             intf.tunnel_key = action[1]
+        elif kind == "helper":
+            assert isinstance(action[1], int)
+            intf.helpers.append((action[1], c))
+        elif kind == "channel":
+            assert isinstance(action[1], int)
+            intf.channel_group, intf.channel_line = action[1], c
         elif kind == "error":
             assert isinstance(action[1], Exception)
             raise action[1]

@@ -11,6 +11,9 @@ CHECKS = {
     "input": "config text verify cannot read",
     "vrf": "a. VRF separation",
     "l2": "b. layer 2: zone VLANs on ports and trunks",
+    "l2-path": "b. layer 2: every used zone VLAN reaches its gateway",
+    "exposure": "f. exposure: what the ACLs let through beyond the declared flows",
+    "required": "g. required flows end to end (DHCP, DNS, RADIUS, CAPWAP, management, ...)",
     "wireless": "c. wireless: WLAN default VLANs and FlexConnect VLANs",
     "matrix": "d. zone matrix at the policy point",
     "reply": "d. stateless replies of allowed flows",
@@ -87,6 +90,11 @@ class Report:
     #: how much of the zone matrix was evaluated how (see docs/verify.md, "How the proof
     #: scales"): ``blocks``/``reply_blocks`` are the core-level evaluations
     work: dict[str, int] = field(default_factory=dict)
+    #: the exposure table: per zone ACL and destination zone, what passes beyond the
+    #: declared flows, what is accepted (with the reason) and what is not
+    exposure: list[dict[str, Any]] = field(default_factory=list)
+    #: the required flows, proven end to end (one row per flow)
+    required: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def violations(self) -> list[Finding]:
@@ -120,6 +128,8 @@ class Report:
                 "cells": {r: {c: asdict(self.cells[(r, c)]) for c in self.columns
                               if (r, c) in self.cells} for r in self.rows},
             },
+            "required_flows": self.required,
+            "exposure": self.exposure,
             "checks": [asdict(c) for c in self.checks],
             "work": dict(self.work),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -140,6 +150,50 @@ class Report:
             lines.append(f"| **{r}** | " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
+    def required_markdown(self) -> list[str]:
+        """The required-flow table: every flow, proven end to end at every site."""
+        if not self.required:
+            return []
+        out = ["## Required flows, proven end to end", "",
+               "Each required flow of the intent, expanded into its concrete ends at every "
+               "site and proven from the config text: layer 2 from each end to the switch "
+               "that routes it, the route both ways, every ACL on the way for the flow's "
+               "whole header space (its ports, from its source ports), the stateless reply, "
+               "`ip helper-address` on every relaying SVI. *Single links* counts the links "
+               "whose loss alone would cut an end off (a single uplink; a bundle of two "
+               "survives the loss of one member).", "",
+               "| flow | from | to | ports | instances | failed | sites | single links |",
+               "|---|---|---|---|---:|---:|---:|---:|"]
+        for r in self.required:
+            status = "✓" if not r["failed"] else "VIOLATION"
+            out.append(f"| {r['flow']} {status} | {r['from']} | {r['to']} | {r['ports']} | "
+                       f"{r['instances']} | {r['failed']} | {r['sites']} | "
+                       f"{len(r['single_points'])} |")
+        out.append("")
+        return out
+
+    def exposure_markdown(self) -> list[str]:
+        """The exposure table: what the ACLs let through beyond the declared flows."""
+        out = ["## Exposure: what the stateless ACLs let through beyond the matrix", "",
+               "Computed exactly from the ACL text at the policy point (every address, "
+               "protocol, source and destination port, ICMP type and TCP flag), minus what "
+               "the matrix and the required flows declare, with their stateless replies. "
+               "Every row is either accepted in the intent "
+               "(`zone_policy.accepted_exposures`, with its reason) or a violation.", ""]
+        if not self.exposure:
+            return out + ["Nothing passes beyond the declared flows.", ""]
+        out += ["| from | to | ACL | what passes | accepted because |", "|---|---|---|---|---|"]
+        for e in self.exposure:
+            reasons = "<br>".join(f"{reason}" for reason, _ in
+                                  ((a["reason"], a["rows"]) for a in e["accepted"]))
+            if e["residual"]:
+                reasons += ("<br>" if reasons else "") + "**NOT ACCEPTED:** " + "; ".join(
+                    f"`{r}`" for r in e["residual"])
+            rows = "<br>".join(f"`{r}`" for r in e["rows"])
+            out.append(f"| {e['from']} | {e['to']} | {e['acl']} | {rows} | {reasons} |")
+        out.append("")
+        return out
+
     def to_markdown(self) -> str:
         v, w = self.violations, self.warnings
         out = ["# Zone proof (fellesnett verify)", "",
@@ -157,6 +211,7 @@ class Report:
                "gets through; \"VIOLATION\" — see below. † marks cells where routing to "
                "the destination is not in the config text (the ACL alone decides).", "",
                self.matrix_markdown()]
+        out += self.required_markdown() + self.exposure_markdown()
         if v:
             out += ["## Violations", ""]
             out += [f"- {f.text()}" for f in v]

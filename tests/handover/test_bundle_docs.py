@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nornir_tasks.docs import build_docs
+from nornir_tasks.handover.documents import build_docs
 from nornir_tasks.handover.ros import Severity, ros_findings
 from nornir_tasks.handover.tables import RUNBOOK
 from nornir_tasks.intent.loader import Intent

@@ -17,13 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from nornir_tasks.docs import (
-    IP_PLAN_FIELDS,
-    NONE,
-    build_docs,
-    port_map,
-    site_sheet_path,
-)
+from nornir_tasks.handover.documents import build_docs
+from nornir_tasks.handover.ipplan import IP_PLAN_FIELDS, ip_plan_csv, ip_plan_rows
+from nornir_tasks.handover.markdown import NONE
+from nornir_tasks.handover.sites import port_map, site_sheet_path
 from nornir_tasks.intent.loader import Intent, load_intent
 from nornir_tasks.interfaces import expand_interface_range
 
@@ -201,8 +198,6 @@ def test_ip_plan_csv_gateways_and_site_facts(docs: dict[str, str]) -> None:
 
 def test_csv_quotes_per_rfc4180(intent: Intent) -> None:
     # names with commas and quotes survive the round trip through the csv module
-    from nornir_tasks.docs import ip_plan_csv, ip_plan_rows
-
     row = ip_plan_rows(intent)[0]
     tricky = type(row)(**{**{f: getattr(row, f) for f in IP_PLAN_FIELDS},
                           "site_name": 'Skole "Nord", avd. 2'})

@@ -32,7 +32,7 @@ from nornir_tasks.build import build
 from nornir_tasks.estate import SYNTHETIC_POOLS, reference_specs, synthetic_specs, write_estate
 from nornir_tasks.intent.loader import Intent, load_intent
 from nornir_tasks.verify import Report, load_configs, load_radius, verify
-from nornir_tasks.verify.proof import Proof
+from nornir_tasks.verify.zoneproof import Proof
 
 INVENTORY = Path(__file__).resolve().parents[2] / "inventory"
 

@@ -1,0 +1,497 @@
+"""Exposure: what the stateless ACLs at the policy point let through beyond the declared
+flows, computed exactly from the ACL text.
+
+The zone matrix proof walks probe packets; a probe can show that something passes, never
+that nothing else does. Here each zone's ingress ACL at the core is turned into the
+*complete* set of headers it permits (:mod:`nornir_tasks.verify.headerspace`: source and
+destination addresses, protocol, both ports, ICMP type, TCP flags with ``established`` =
+ACK or RST) and compared with the set the intent declares, exactly:
+
+* **declared** for zone A's ACL (packets entering the core from A): everything inside A
+  (its pool to its pool); A's rules (to a service: its ports and ping; to a zone: its
+  ports; to the internet: its ports to every non-internal address); the required flows
+  A's hosts, gateways (DHCP relay) or devices open, from their declared source ports;
+  and the stateless replies of every flow whose answering side lives in A: from the
+  service ports, to the opener's source ports (the ephemeral range 1024-65535 unless the
+  flow fixes them), TCP with ACK or RST only, ICMP echo-reply. UDP replies from a zone of
+  clients are not declared: any client could send them to any opener's port;
+* **exposure** = permitted - declared. Where the ACL is wider than the intent (a reply
+  term open to every destination port, a term written for a zone's pool where the intent
+  names its gateways or devices) the difference is reported row by row, with the ACL line
+  that lets each part through;
+* **missing** = declared - permitted, for the flows that cross zones: a declared flow the
+  ACL blocks (routing aside: the matrix and the required flows prove the rest of the way);
+* **accepted**: ``zone_policy.accepted_exposures`` entries cover parts of the exposure, each
+  with its reason. What remains fails verify (exit 1); an entry that covers nothing is a
+  warning (stale).
+
+Declared endpoints are read from the intent exactly: zones by their pools, services and
+the NOC by their prefixes, devices by their management addresses, relay agents by the
+addresses of the gateway SVIs in the config text (the address a relay sends from is an
+implementation choice; the gateway address of each site says which SVI it is). The ACL
+of a zone is found in the text: the ``ip access-group ... in`` of every core interface
+that faces the zone's hosts (a site's transit link, a town-hall zone SVI). Identical ACLs
+are computed once; every distinct one is reported with the interfaces using it.
+
+The per-zone ACLs do not grow with the estate (they are written for pools), so this is a
+fixed cost: a handful of header-space operations per distinct ACL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+
+from nornir_tasks.design.structured import AclEntry
+from nornir_tasks.intent.checks import INTERNET
+from nornir_tasks.intent.flows import NOC, device_zone, service_prefixes, zone_holding
+from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.model import FlowEnd, Role
+from nornir_tasks.verify.headerspace import Row, Space, permitted_by_entry
+from nornir_tasks.verify.model import Acl, DeviceText
+from nornir_tasks.verify.report import VIOLATION, WARNING, CheckResult, Finding
+
+CHECK = "exposure"
+EPHEMERAL = "1024-65535"
+PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+Net = ipaddress.IPv4Network
+
+
+@dataclass(frozen=True)
+class Use:
+    """Where an ACL is applied: a core interface facing a zone's hosts."""
+
+    host: str
+    iface: str
+    site: str | None  # the site whose transit link it is (None: a town-hall zone SVI)
+
+
+@dataclass
+class PairExposure:
+    """What passes from one zone to one destination zone beyond the declared flows."""
+
+    src: str
+    dst: str  # a zone or "internet"
+    acl: str
+    rows: list[str]
+    accepted: list[tuple[str, list[str]]] = field(default_factory=list)  # reason, rows
+    residual: list[str] = field(default_factory=list)
+    lines: list[tuple[str, int, str]] = field(default_factory=list)  # host, lineno, text
+
+
+@dataclass
+class ZoneAcl:
+    zone: str
+    name: str
+    acl: Acl | None
+    uses: list[Use]
+    permitted: Space = field(default_factory=Space.empty)
+
+
+class Exposure:
+    """The exposure of every zone's ACL at the policy point, and what is accepted."""
+
+    def __init__(self, intent: Intent, devices: dict[str, DeviceText],
+                 zone_of_interface: dict[tuple[str, str], tuple[str, str | None]]) -> None:
+        self.intent = intent
+        self.devices = devices
+        self.zone_of_interface = zone_of_interface
+        self.findings: list[Finding] = []
+        self.checks: list[CheckResult] = []
+        self.table: list[PairExposure] = []
+        self.acls: list[ZoneAcl] = []
+        self._pools = {z: Net(str(p.pool)) for z, p in intent.pools.zones.items()}
+        self._used: set[int] = set()
+
+    # ----------------------------------------------------------------- addresses
+
+    def _internal(self) -> list[Net]:
+        nets = [Net(p) for p in PRIVATE] + list(self._pools.values())
+        nets += [n for s in self.intent.services.values() for n in s.prefixes]
+        return list(ipaddress.collapse_addresses(nets))
+
+    def _outside(self) -> Space:
+        """Every address that is not internal: the internet."""
+        return Space.full() - Space.of_addresses(dst=self._internal())
+
+    def _gateway_addresses(self, zone: str) -> list[Net]:
+        """The addresses the gateway SVIs of a zone hold, site by site (the relay
+        agents): read from the text, kept where they lie in the site's prefix."""
+        intent = self.intent
+        vlan = intent.zones[zone].vlan
+        out: list[Net] = []
+        for slug, site in intent.sites.items():
+            prefix = site.prefixes.get(zone)
+            if prefix is None:
+                continue
+            for host in intent.site_devices(slug):
+                dev = self.devices.get(host)
+                svi = dev.interfaces.get(f"Vlan{vlan}") if dev is not None else None
+                if svi is None:
+                    continue
+                for a in svi.addresses:
+                    addr = ipaddress.IPv4Address(a.ip)
+                    if addr in prefix:
+                        out.append(Net(f"{addr}/32"))
+        return out
+
+    def _device_addresses(self, roles: list[Role]) -> list[Net]:
+        out = []
+        for d in self.intent.devices.values():
+            if d.role in roles and d.role is not Role.ap and d.ansible_host is not None:
+                out.append(Net(f"{d.ansible_host}/32"))
+        return out
+
+    def _end(self, end: FlowEnd) -> list[tuple[str, list[Net]]]:
+        """(zone, exact addresses) of each part of a flow end."""
+        intent = self.intent
+        parts: list[tuple[str, list[Net]]] = [(z, [self._pools[z]]) for z in end.zones]
+        parts += [(z, self._gateway_addresses(z)) for z in end.relay]
+        roles = [r for r in end.devices if r is not Role.ap]
+        if roles:
+            parts.append((intent.policy.management_zone, self._device_addresses(roles)))
+        if Role.ap in end.devices:
+            z = device_zone(intent, Role.ap)
+            parts.append((z, [self._pools[z]]))
+        if end.service is not None:
+            nets = service_prefixes(intent, end.service)
+            z = zone_holding(intent, nets)
+            if z is not None:
+                parts.append((z, [Net(str(n)) for n in nets]))
+        return [(z, nets) for z, nets in parts if nets]
+
+    # ----------------------------------------------------------------- declared
+
+    @staticmethod
+    def _ports(specs: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for spec in specs:
+            proto, _, port = spec.partition("/")
+            out.setdefault(proto, [])
+            if port:
+                out[proto].append(port)
+        return out
+
+    def _forward(self, src: list[Net] | Space, dst: list[Net] | None | Space,
+                 ports: list[str] | tuple[str, ...],
+                 source_ports: list[str] | None = None) -> Space:
+        """What an opener may send: the flow's ports (any: every protocol), from its
+        fixed source ports if it has them."""
+        fixed = self._ports(source_ports or [])
+        out = Space.empty()
+        for proto, plist in self._ports(ports).items():
+            if proto == "any":
+                s = Space.full()
+            elif proto == "icmp":
+                s = Space.of_flow("icmp", icmp_types="echo")
+            else:
+                if source_ports and not fixed.get(proto):
+                    continue
+                s = Space.of_flow(proto, sport=fixed.get(proto) or None, dport=plist or None)
+            out |= s
+        return out & self._between(src, dst)
+
+    def _reply(self, responder: list[Net], opener: list[Net],
+               ports: list[str] | tuple[str, ...], source_ports: list[str] | None,
+               responder_zone: str) -> Space:
+        """The stateless replies of a flow, from the answering side back to the opener."""
+        back = self._ports(source_ports or [])
+        clients = self.intent.zones[responder_zone].client_zone
+        out = Space.empty()
+        for proto, plist in self._ports(ports).items():
+            if proto == "icmp":
+                out |= Space.of_flow("icmp", icmp_types="echo-reply")
+            elif proto in ("tcp", "udp"):
+                dports = back.get(proto) if source_ports else [EPHEMERAL]
+                if not dports or (proto == "udp" and clients):
+                    continue
+                out |= Space.of_flow(proto, sport=plist or None, dport=dports,
+                                     flags="ack/rst" if proto == "tcp" else None)
+        return out & Space.of_addresses(responder, opener)
+
+    @staticmethod
+    def _between(src: list[Net] | Space, dst: list[Net] | None | Space) -> Space:
+        s = src if isinstance(src, Space) else Space.of_addresses(src=src)
+        if dst is None:
+            return s
+        d = dst if isinstance(dst, Space) else Space.of_addresses(dst=dst)
+        return s & d
+
+    def declared(self, zone: str) -> tuple[Space, Space]:
+        """(everything declared for packets entering from ``zone``, the part that
+        crosses zones: what the ACL must let through)."""
+        intent = self.intent
+        pool = [self._pools[zone]]
+        inside = Space.of_addresses(pool, pool)
+        cross = Space.empty()
+        for rule in intent.policy.rules:
+            if rule.from_ != zone:
+                continue
+            if rule.to == INTERNET:
+                cross |= self._forward(pool, self._outside(), rule.ports or ["any"])
+            elif rule.to in intent.services:
+                svc = intent.services[rule.to]
+                cross |= self._forward(pool, [Net(str(n)) for n in svc.prefixes],
+                                       [*(rule.ports or svc.ports), "icmp"])
+            else:
+                cross |= self._forward(pool, [self._pools[rule.to]], rule.ports or [])
+        for rule in intent.policy.rules:
+            if rule.to in intent.services and rule.to != INTERNET:
+                svc = intent.services[rule.to]
+                nets = [Net(str(n)) for n in svc.prefixes]
+                if zone_holding(intent, list(svc.prefixes)) == zone and rule.from_ != zone:
+                    cross |= self._reply(nets, [self._pools[rule.from_]],
+                                         [*(rule.ports or svc.ports), "icmp"], None, zone)
+            elif rule.to == zone and rule.from_ != zone:
+                cross |= self._reply(pool, [self._pools[rule.from_]], rule.ports or [],
+                                     None, zone)
+        for flow in intent.policy.infrastructure:
+            for fz, fnets in self._end(flow.from_):
+                for tz, tnets in self._end(flow.to):
+                    if fz == tz:
+                        continue
+                    if fz == zone:
+                        cross |= self._forward(fnets, tnets, flow.ports, flow.source_ports)
+                    if tz == zone and flow.reply:
+                        cross |= self._reply(tnets, fnets, flow.ports, flow.source_ports,
+                                             zone)
+        return inside | cross, cross
+
+    def _accepted(self) -> list[tuple[int, str, Space]]:
+        out = []
+        for i, acc in enumerate(self.intent.policy.accepted_exposures):
+            src = [n for name in acc.from_ for n in self._named(name)]
+            dst_space = Space.empty()
+            for name in acc.to:
+                dst_space |= (self._outside() if name == INTERNET
+                              else Space.of_addresses(dst=self._named(name)))
+            ports = acc.ports or ["any"]
+            out.append((i, acc.reason,
+                        self._forward(src, dst_space, ports, acc.source_ports)))
+        return out
+
+    def _named(self, name: str) -> list[Net]:
+        if name in self._pools:
+            return [self._pools[name]]
+        if name == NOC or name in self.intent.services:
+            return [Net(str(n)) for n in service_prefixes(self.intent, name)]
+        return []
+
+    # ----------------------------------------------------------------- the ACLs
+
+    def _zone_acls(self) -> list[ZoneAcl]:
+        groups: dict[tuple[str, str], ZoneAcl] = {}
+        for (host, iname), (zone, site) in sorted(self.zone_of_interface.items()):
+            dev = self.devices[host]
+            intf = dev.interfaces[iname]
+            if intf.acl_in is None:
+                continue  # no ACL at all: the policy-point check reports it
+            acl = dev.acls.get(intf.acl_in)
+            key = (zone, _fingerprint(acl))
+            za = groups.get(key)
+            if za is None:
+                za = groups[key] = ZoneAcl(zone, intf.acl_in, acl, [])
+            za.uses.append(Use(host, iname, site))
+        return [groups[k] for k in sorted(groups)]
+
+    def run(self) -> None:
+        accepted = self._accepted()
+        destinations = self._destinations()
+        for za in self._zone_acls():
+            self.acls.append(za)
+            entries = za.acl.entries if za.acl is not None else []
+            pieces = permitted_by_entry(entries)
+            za.permitted = Space.empty()
+            for _, s in pieces:
+                za.permitted |= s
+            declared, cross = self.declared(za.zone)
+            exposed = za.permitted - declared
+            missing = cross - za.permitted
+            where = za.uses[0]
+            if missing:
+                self._missing(za, missing, where)
+            for dst, dspace in destinations:
+                part = exposed & dspace
+                if not part:
+                    continue
+                self._pair(za, dst, part, pieces, accepted)
+            self.checks.append(CheckResult(
+                CHECK, f"{za.name} ({za.zone}) on {len(za.uses)} interface(s)",
+                "fail" if any(p.residual for p in self.table if p.acl == za.name
+                              and p.src == za.zone) or missing else "pass", len(entries)))
+        for i, reason, space in accepted:
+            if i not in self._used:
+                acc = self.intent.policy.accepted_exposures[i]
+                self.findings.append(Finding(
+                    CHECK, WARNING, f"accepted_exposures[{i}] ({', '.join(acc.from_)} -> "
+                    f"{', '.join(acc.to)}) covers nothing the ACLs let through: remove it "
+                    f"(reason given: {reason})"))
+            del space
+
+    def _destinations(self) -> list[tuple[str, Space]]:
+        out = [(z, Space.of_addresses(dst=[self._pools[z]]))
+               for z in sorted(self._pools, key=lambda z: self.intent.zones[z].id)]
+        internal = Space.of_addresses(dst=self._internal())
+        out.append((INTERNET, Space.full() - internal))
+        # internal addresses in no pool (private ranges the estate does not use)
+        pools = Space.empty()
+        for _, s in out[:-1]:
+            pools |= s
+        out.append(("unallocated private", internal - pools))
+        return out
+
+    def _pair(self, za: ZoneAcl, dst: str, part: Space,
+              pieces: list[tuple[AclEntry, Space]],
+              accepted: list[tuple[int, str, Space]]) -> None:
+        pools = list(self._pools.values())
+        pe = PairExposure(za.zone, dst, za.name, [describe(r, pools) for r in part.rows()])
+        rest = part
+        for i, reason, space in accepted:
+            hit = rest & space
+            if hit:
+                self._used.add(i)
+                pe.accepted.append((reason, [describe(r, pools) for r in hit.rows()]))
+                rest = rest - space
+        pe.residual = [describe(r, pools) for r in rest.rows()]
+        where = za.uses[0]
+        for entry, s in pieces:
+            if s & part and za.acl is not None:
+                line = za.acl.rules[entry.seq].line
+                pe.lines.append((where.host, line.lineno, line.text))
+        self.table.append(pe)
+        if rest:
+            line_host, lineno, text = pe.lines[0] if pe.lines else (where.host, None, None)
+            for entry, s in pieces:
+                if s & rest and za.acl is not None:
+                    line = za.acl.rules[entry.seq].line
+                    line_host, lineno, text = where.host, line.lineno, line.text
+                    break
+            shown = pe.residual[:6]
+            more = f" (+{len(pe.residual) - 6} more rows)" if len(pe.residual) > 6 else ""
+            self.findings.append(Finding(
+                CHECK, VIOLATION,
+                f"{za.name} lets {za.zone} -> {dst} traffic through beyond the declared "
+                f"flows (accept it in zone_policy.accepted_exposures with a reason, or narrow "
+                f"the policy): {'; '.join(shown)}{more}",
+                line_host, lineno, text, f"{za.zone} -> {dst}",
+                detail={"rows": pe.residual, "interfaces": [
+                    f"{u.host} {u.iface}" for u in za.uses]}))
+
+    def _missing(self, za: ZoneAcl, missing: Space, where: Use) -> None:
+        rows = [describe(r, list(self._pools.values())) for r in missing.rows()]
+        witness = missing.rows()[0].witness()
+        line = None
+        if za.acl is not None:
+            from nornir_tasks.acl_eval import evaluate
+
+            _, entry = evaluate(za.acl.entries, witness)
+            if entry is not None:
+                line = za.acl.rules[entry.seq].line
+        self.findings.append(Finding(
+            CHECK, VIOLATION,
+            f"{za.name} blocks declared {za.zone} traffic: {'; '.join(rows[:6])}"
+            + (f" (+{len(rows) - 6} more rows)" if len(rows) > 6 else ""),
+            where.host, line.lineno if line else (za.acl.line.lineno if za.acl and
+                                                   za.acl.line else None),
+            line.text if line else (za.acl.line.text if za.acl and za.acl.line else None),
+            f"{za.zone} -> *", detail={"rows": rows}))
+
+    # ----------------------------------------------------------------- queries
+
+    def permits(self, zone: str, packet: object) -> bool:
+        """Does the zone's ACL (every distinct one, any of them) let the packet through?
+        The lab's adversarial probes are predicted with this."""
+        return any(packet in za.permitted for za in self.acls if za.zone == zone)
+
+    def to_data(self) -> list[dict[str, object]]:
+        return [{"from": p.src, "to": p.dst, "acl": p.acl, "rows": p.rows,
+                 "accepted": [{"reason": r, "rows": rows} for r, rows in p.accepted],
+                 "residual": p.residual,
+                 "lines": [{"device": h, "line": n, "text": t} for h, n, t in p.lines]}
+                for p in self.table]
+
+
+def _fingerprint(acl: Acl | None) -> str:
+    if acl is None:
+        return "undefined"
+    text = "\n".join(f"{e.action} {e.protocol} {e.source} {e.src_ports} {e.destination} "
+                     f"{e.dst_ports} {e.established} {e.icmp_type}" for e in acl.entries)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def describe(row: Row, pools: list[Net]) -> str:
+    """A row as text, an address list that is most of a pool written as the pool less
+    the few addresses missing from it (a term for a pool minus the declared gateways).
+
+    >>> from nornir_tasks.verify.headerspace import Space
+    >>> s = Space.of_flow("udp", ["10.0.0.0/24"], ["10.9.0.1/32"], dport="67")
+    >>> s = s - Space.of_addresses(src=["10.0.0.1/32", "10.0.0.65/32"])
+    >>> describe(s.rows()[0], [Net("10.0.0.0/24")])
+    'udp 10.0.0.0/24 less 2 addresses -> 10.9.0.1/32 dport 67'
+    """
+    text = row.text()
+    for field_ in (row.sources, row.destinations):
+        if len(field_) < 4:
+            continue
+        nets = [Net(c) for c in field_]
+        size = sum(n.num_addresses for n in nets)
+        for pool in pools:
+            if all(n.subnet_of(pool) for n in nets) and pool.num_addresses - size <= 4096:
+                missing = pool.num_addresses - size
+                text = text.replace(",".join(field_), f"{pool} less {missing} addresses", 1)
+                break
+    return text
+
+
+def policy_point_interfaces(intent: Intent, spec: object, devices: dict[str, DeviceText]
+                            ) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """The core interfaces where a zone's hosts enter the policy point, with the zone and
+    the site whose transit link it is: a site's per-zone transit (SVI or tunnel) and the
+    town hall's zone SVIs. The pair's own link and the internet edge are left out (the
+    first carries what the other core already filtered, the second the firewall's)."""
+    from nornir_tasks.verify.checks import Spec
+
+    assert isinstance(spec, Spec)
+    out: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for host, dev in devices.items():
+        if intent.devices[host].role is not Role.core:
+            continue
+        core_site = intent.device_site[host]
+        for name, intf in dev.interfaces.items():
+            if not intf.routed or not intf.up:
+                continue
+            meaning = spec.interface_meaning(intf)
+            if meaning is None:
+                continue
+            if meaning.kind == "zone":
+                out[(host, name)] = (meaning.zone, None)
+            elif meaning.kind == "transit" and meaning.site not in (None, core_site):
+                out[(host, name)] = (meaning.zone, meaning.site)
+    return out
+
+
+def exposure_model(intent: Intent, configs: dict[str, str]) -> Exposure:
+    """The exposure of an estate's rendered configs, without the rest of verify: for
+    the packet lab, which predicts each adversarial probe with :meth:`Exposure.permits`.
+
+    Raises:
+        ValueError: a core's config is missing or cannot be read.
+    """
+    from nornir_tasks.verify.checks import Spec
+    from nornir_tasks.verify.model import read_device
+    from nornir_tasks.verify.parse import ConfigTextError, parse_config
+
+    devices: dict[str, DeviceText] = {}
+    for host, d in intent.devices.items():
+        if d.role is not Role.core:
+            continue
+        if host not in configs:
+            raise ValueError(f"no config for the core {host}")
+        try:
+            devices[host] = read_device(host, parse_config(configs[host], host))
+        except ConfigTextError as exc:
+            raise ValueError(str(exc)) from None
+    model = Exposure(intent, devices, policy_point_interfaces(intent, Spec(intent), devices))
+    model.run()
+    return model
