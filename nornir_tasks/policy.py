@@ -35,8 +35,9 @@ from typing import Any
 
 from nornir_tasks.design.structured import Acl, AclEntry
 from nornir_tasks.intent.checks import INTERNET
-from nornir_tasks.intent.flows import host_zones, service_prefixes
+from nornir_tasks.intent.flows import host_zones, service_prefixes, zone_holding
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import FlowEnd
 
 Net = ipaddress.IPv4Network
@@ -155,12 +156,10 @@ class Flow:
 
 def service_zone(intent: Intent, service: str) -> str:
     """The zone a service lives in: the zone whose committed prefix holds its addresses."""
-    nets = intent.services[service].prefixes
-    for site in intent.sites.values():
-        for zone, prefix in site.prefixes.items():
-            if all(n.subnet_of(prefix) for n in nets):
-                return zone
-    raise ValueError(f"service {service!r} is in no zone prefix (the intent checks say so)")
+    zone = zone_holding(intent, list(intent.services[service].prefixes))
+    if zone is None:
+        raise ValueError(f"service {service!r} is in no zone prefix (the intent checks say so)")
+    return zone
 
 
 def end_parts(intent: Intent, end: FlowEnd) -> list[tuple[str, tuple[Net, ...]]]:
@@ -172,15 +171,17 @@ def end_parts(intent: Intent, end: FlowEnd) -> list[tuple[str, tuple[Net, ...]]]
     accepted in the intent (``zone_policy.accepted_exposures``).
     """
     pools = {z: (p.pool,) for z, p in intent.pools.zones.items()}
-    out = [(z, pools[z]) for z in host_zones(intent, end)]
+    out: list[tuple[str, tuple[Net, ...]]] = [(z, pools[z]) for z in host_zones(intent, end)]
     if end.service is not None:
         nets = tuple(service_prefixes(intent, end.service))
         out.append((_zone_of(intent, nets), nets))
     return out
 
 
+@per_intent
 def flows(intent: Intent) -> list[Flow]:
-    """Every allowed flow: the zone rules and the infrastructure (required) flows."""
+    """Every allowed flow: the zone rules and the infrastructure (required) flows
+    (computed once per intent: every core VRF's imports and every zone's ACL ask)."""
     pools = {z: (p.pool,) for z, p in intent.pools.zones.items()}
     pol = intent.policy
     out: list[Flow] = []
@@ -210,11 +211,10 @@ def flows(intent: Intent) -> list[Flow]:
 
 
 def _zone_of(intent: Intent, nets: tuple[Net, ...]) -> str:
-    for site in intent.sites.values():
-        for zone, prefix in site.prefixes.items():
-            if all(n.subnet_of(prefix) for n in nets):
-                return zone
-    raise ValueError(f"{nets} is in no zone prefix (the intent checks say so)")
+    zone = zone_holding(intent, list(nets))
+    if zone is None:
+        raise ValueError(f"{nets} is in no zone prefix (the intent checks say so)")
+    return zone
 
 
 def zone_terms(intent: Intent) -> dict[str, list[Term]]:
@@ -392,14 +392,9 @@ def parse_cisco_acl(text: str) -> dict[str, list[AclEntry]]:
     return acls
 
 
-# one Aerleon run per intent: every core switch and verify ask for the same ACLs
-_CACHE: dict[int, tuple[Intent, dict[str, list[AclEntry]]]] = {}
-
-
+@per_intent
 def _generate(intent: Intent) -> dict[str, list[AclEntry]]:
-    hit = _CACHE.get(id(intent))
-    if hit is not None and hit[0] is intent:
-        return hit[1]
+    """One Aerleon run per intent: every core switch and verify ask for the same ACLs."""
     from aerleon import api
     from aerleon.lib import naming
 
@@ -410,14 +405,12 @@ def _generate(intent: Intent) -> dict[str, list[AclEntry]]:
     logging.getLogger("absl").setLevel(logging.ERROR)
     out = api.Generate(policies, definitions)  # type: ignore[arg-type]  # plain dicts
     assert out is not None
-    acls = parse_cisco_acl(out["zones.acl"])
-    if len(_CACHE) >= 4:
-        _CACHE.clear()
-    _CACHE[id(intent)] = (intent, acls)
-    return acls
+    return parse_cisco_acl(out["zones.acl"])
 
 
+@per_intent
 def zone_acls(intent: Intent) -> list[Acl]:
-    """Every zone's ingress ACL, sorted by name (the order IOS-XE prints them)."""
+    """Every zone's ingress ACL, sorted by name (the order IOS-XE prints them); the same
+    objects for both cores (their text is rendered once)."""
     acls = _generate(intent)
     return [Acl(name, "extended", entries) for name, entries in sorted(acls.items())]

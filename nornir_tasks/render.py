@@ -6,6 +6,7 @@ prints them. StrictUndefined: a missing key is an error, never an empty line.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
@@ -92,7 +93,7 @@ def allowed_vlan_lines(vlans: str) -> list[str]:
     ['switchport trunk allowed vlan 100,110']
     >>> lines = allowed_vlan_lines(",".join(str(v) for v in range(2000, 2060, 2)))
     >>> [len(" " + l) <= ALLOWED_VLAN_WIDTH for l in lines], lines[1][:34]
-    ([True, True, True], 'switchport trunk allowed vlan add ')
+    ([True, True, True, True], 'switchport trunk allowed vlan add ')
     """
     head, more = "switchport trunk allowed vlan ", "switchport trunk allowed vlan add "
     lines: list[str] = []
@@ -107,7 +108,50 @@ def allowed_vlan_lines(vlans: str) -> list[str]:
     return lines
 
 
+
+
+def _key(value: Any) -> Any:
+    """A hashable stand-in for a template argument: itself when it hashes (frozen
+    dataclasses, strings), else its identity (the design hands both cores the same ACL
+    objects, which hold lists)."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
+def unnamed(value: Any) -> Any:
+    """A port without its name: the fragment of a port's lines is the same for every port
+    with the same settings (the ``interface`` line carries the name)."""
+    return dataclasses.replace(value, name="")
+
+
+class Fragments:
+    """Rendered feature fragments, memoised by their arguments.
+
+    An estate repeats the same port block on thousands of ports and the same zone ACLs
+    on both cores: each distinct fragment is rendered once per process. The text is
+    still the template's; only the repetition is skipped, so output is unchanged.
+    """
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self.memo: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
+
+    def __call__(self, name: str, **args: Any) -> str:
+        key = (name, *sorted((k, _key(v)) for k, v in args.items()))
+        hit = self.memo.get(key)
+        if hit is None:
+            # the arguments are kept with the text so that objects keyed by identity stay
+            # alive (and their ids unique) as long as the entry does
+            hit = self.memo[key] = (self.env.get_template(name).render(**args),
+                                    tuple(args.values()))
+        return hit[0]
+
+
 FILTERS = {
+    "unnamed": unnamed,
     "allowed_vlan_lines": allowed_vlan_lines,
     "ios_mask": ios_mask,
     "ios_wildcard": ios_wildcard,
@@ -128,6 +172,7 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
         autoescape=False,  # noqa: S701 - device CLI, not HTML
     )
     env.filters.update(FILTERS)
+    env.globals["fragment"] = Fragments(env)
     return env
 
 

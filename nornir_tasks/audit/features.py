@@ -53,21 +53,27 @@ FEATURES: tuple[Feature, ...] = (
     Feature("aaa", "AAA method lists, TACACS+/RADIUS servers, local users, enable secret",
             ("ios_xe/aaa.j2", "ios_xe/aaa_servers.j2", "ios_xe/users.j2")),
     Feature("services", "management services: DNS, SSH, HTTP, NTP, logging, SNMP, lines, "
-            "login", ("ios_xe/services.j2", "ios_xe/logging.j2", "ios_xe/snmp.j2",
-                      "ios_xe/ntp.j2", "ios_xe/lines.j2")),
+            "login, licence", ("ios_xe/services.j2", "ios_xe/logging.j2", "ios_xe/snmp.j2",
+                               "ios_xe/ntp.j2", "ios_xe/lines.j2", "ios_xe/login.j2",
+                               "ios_xe/license.j2")),
     Feature("edge_security", "DHCP snooping, ARP inspection, RA guard, storm control, "
-            "BPDU guard", ("ios_xe/edge_security.j2",)),
+            "BPDU guard, IP Source Guard", ("ios_xe/dhcp_snooping.j2",
+                                            "ios_xe/ra_guard.j2")),
     Feature("dot1x", "802.1X / MAB: IBNS 2.0 policies, service templates, port sessions",
-            ("ios_xe/dot1x.j2", "ios_xe/dot1x_policy.j2")),
+            ("ios_xe/dot1x.j2", "ios_xe/dot1x_classes.j2", "ios_xe/dot1x_policies.j2")),
+    Feature("qos", "voice QoS: the phones' classes and the egress queueing policy",
+            ("ios_xe/qos_classes.j2", "ios_xe/qos_policies.j2")),
     Feature("spanning_tree", "spanning tree", ("ios_xe/spanning_tree.j2",)),
     Feature("redundancy", "redundancy (stack / SSO pair)",
             ("ios_xe/redundancy.j2", "c9800/redundancy.j2")),
-    Feature("vlans", "VLANs", ("ios_xe/vlans.j2",)),
-    Feature("interfaces", "interfaces and port profiles, SVIs, tunnels",
-            ("ios_xe/interfaces.j2", "ios_xe/svis.j2", "c9800/interfaces.j2")),
+    Feature("vlans", "VLANs and the VTP mode", ("ios_xe/vlans.j2", "ios_xe/vtp.j2")),
+    Feature("interfaces", "interfaces and port profiles, port-channels, SVIs, tunnels",
+            ("ios_xe/interfaces.j2", "ios_xe/port.j2", "ios_xe/svis.j2",
+             "c9800/interfaces.j2")),
     Feature("routing", "IP routing, static routes, BGP, route maps, prefix lists",
             ("ios_xe/routing.j2", "ios_xe/bgp.j2", "ios_xe/route_maps.j2")),
-    Feature("acls", "access lists and where they are applied", ("ios_xe/acls.j2",)),
+    Feature("acls", "access lists and where they are applied",
+            ("ios_xe/acls.j2", "ios_xe/acl.j2")),
     Feature("wlan", "WLANs (SSIDs), policy/flex profiles, policy/site/RF tags",
             ("c9800/wireless.j2", "c9800/wlans.j2", "c9800/policy_profiles.j2",
              "c9800/flex_profiles.j2", "c9800/policy_tags.j2", "c9800/site_tags.j2",
@@ -83,13 +89,16 @@ _IFACE = r"^interface "
 RULES: tuple[Rule, ...] = (
     Rule("dot1x", _IFACE, r"^(authentication |access-session |dot1x |mab\b|"
                           r"service-policy type control )"),
+    Rule("qos", _IFACE, r"^(service-policy (input|output) |trust device |auto qos )"),
     Rule("edge_security", _IFACE, r"^(storm-control |spanning-tree (portfast|bpduguard)|"
-                                  r"ipv6 nd raguard |ip dhcp snooping |ip arp inspection )"),
+                                  r"ipv6 nd raguard |ip dhcp snooping |ip arp inspection |"
+                                  r"ip verify source)"),
     Rule("acls", _IFACE, r"^ip access-group "),
     Rule("acls", r"^line vty ", r"^access-class "),
     Rule("interfaces", _IFACE),
     Rule("base", r"^(version |hostname |service (timestamps|password-encryption|"
                  r"sequence-numbers)|clock |banner |control-plane|end$|boot-|boot |"
+                 r"platform punt-keepalive |switch \d+ provision |"
                  r"Building configuration|Current configuration :)"),
     Rule("vrfs", r"^vrf definition "),
     Rule("aaa", r"^(aaa |radius server |radius-server |tacacs server |tacacs-server |"
@@ -105,6 +114,7 @@ RULES: tuple[Rule, ...] = (
     Rule("routing", r"^((no )?ip routing|ip route |router |route-map |ip prefix-list |"
                     r"ip forward-protocol |ip bgp-community )"),
     Rule("acls", r"^(ip access-list |access-list |ipv6 access-list |object-group )"),
+    Rule("qos", r"^(class-map match-(any|all) |policy-map (?!type control )|table-map )"),
     Rule("services", r"^((no )?ip (domain|name-server|ssh|http|scp|ftp|tftp|dhcp|"
                      r"finger|bootp|source-route|gratuitous-arps)|"
                      r"ntp |logging |(no )?logging |snmp-server |snmp |line |login |"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from ipaddress import IPv4Network
 
@@ -16,6 +17,7 @@ from nornir_tasks.design.structured import (
     secret_placeholder,
 )
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.platforms import facts
 
 TACACS_GROUP = "TACACS-GROUP"
@@ -91,8 +93,10 @@ def build_management(intent: Intent, host: str) -> Management:
     )
 
 
+@per_intent
 def management_acls(intent: Intent) -> list[Acl]:
-    """Standard ACLs guarding vty and SNMP: only the NOC (and SNMP collectors)."""
+    """Standard ACLs guarding vty and SNMP: only the NOC (and SNMP collectors); the same
+    objects for every device of an intent (their text is rendered once)."""
     noc = sorted(intent.management.noc_prefixes)
     vty = [AclEntry(seq=10 * (i + 1), action="permit", source=p) for i, p in enumerate(noc)]
     vty.append(AclEntry(seq=10 * (len(noc) + 1), action="deny"))
@@ -104,6 +108,7 @@ def management_acls(intent: Intent) -> list[Acl]:
                   key=lambda a: a.name)
 
 
+@functools.lru_cache(maxsize=65536)
 def ascii_text(text: str) -> str:
     """Transliterate for device CLI, which is not safe for non-ASCII bytes.
 

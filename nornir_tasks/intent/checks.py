@@ -666,12 +666,12 @@ def _links(intent: Intent) -> Iterator[Problem]:
                                   "every member of a bundle is configured alike")
             if pa.peer is None:
                 continue
-            peer = intent.devices.get(pa.peer)
+            other = intent.devices.get(pa.peer)
             if pa.peer == host:
                 yield Problem(*_port_path(intent, host, i, "peer"), "a device is not its own peer")
-            elif peer is None:
+            elif other is None:
                 yield Problem(*_port_path(intent, host, i, "peer"), f"no such device {pa.peer!r}")
-            elif peer.role is Role.ap:
+            elif other.role is Role.ap:
                 yield Problem(*_port_path(intent, host, i, "peer"),
                               f"{pa.peer} is an access point: APs name their switch port in "
                               "`connected_to`")

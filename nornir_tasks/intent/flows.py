@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import FlowEnd, Role
 
 #: a flow end that is no service: the operator's NOC (``management.noc_prefixes``)
@@ -39,13 +40,38 @@ def service_prefixes(intent: Intent, name: str) -> list[ipaddress.IPv4Network]:
     return list(intent.services[name].prefixes)
 
 
-def zone_holding(intent: Intent, nets: list[ipaddress.IPv4Network]) -> str | None:
-    """The zone whose committed site prefix holds every one of ``nets``."""
+@per_intent
+def _prefix_index(intent: Intent) -> list[tuple[int, dict[int, str]]]:
+    """Every committed site prefix with its zone, by prefix length."""
+    by_len: dict[int, dict[int, str]] = {}
     for site in intent.sites.values():
         for zone, prefix in site.prefixes.items():
-            if nets and all(n.subnet_of(prefix) for n in nets):
-                return zone
-    return None
+            by_len.setdefault(prefix.prefixlen, {}).setdefault(int(prefix.network_address),
+                                                                zone)
+    return sorted(by_len.items())
+
+
+def zone_holding(intent: Intent, nets: list[ipaddress.IPv4Network]) -> str | None:
+    """The zone whose committed site prefix holds every one of ``nets`` (site prefixes do
+    not overlap, the intent checks say so: at most one holds a given network).
+
+    One dictionary probe per prefix length: services and NOC prefixes are looked up for
+    every core VRF and every flow, and a county has thousands of site prefixes."""
+    zones = set()
+    for n in nets:
+        found = None
+        addr = int(n.network_address)
+        for plen, by_addr in _prefix_index(intent):
+            if plen > n.prefixlen:
+                break
+            mask = (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF if plen else 0
+            found = by_addr.get(addr & mask)
+            if found is not None:
+                break
+        if found is None:
+            return None
+        zones.add(found)
+    return zones.pop() if len(zones) == 1 else None
 
 
 def end_zones(intent: Intent, end: FlowEnd) -> list[str]:

@@ -8,6 +8,16 @@ means by it: a TCP segment with ACK or RST set.
 One chain per zone (the zone's terms in order, first match wins), entered by a jump from
 the ``forward`` hook for every interface that faces that zone; the hook's policy is drop.
 
+The policy point also holds the sites' gateways, and a gateway sends and receives real
+traffic of its own: the DHCP relay agent. In production a relayed request leaves the
+site's gateway and enters the core through the zone's ACL, and the server's answer
+enters the core through the ACL of the server's zone. Here those packets are local to
+the namespace, so two more hooks send them through the same chains: ``output`` jumps to a
+zone's chain for what a gateway of that zone sends anywhere but onto its own legs (the
+site's LAN, which no ACL filters in production either), and ``input`` jumps to the chain
+of the interface a packet arrived on when it is addressed to a gateway. Both keep
+counters, which the lab reports as evidence that the relay's packets went through them.
+
 Aerleon's own nftables target is not used: it is stateful by design (it adds
 ``ct state established,related accept`` and drops ``tcp-established`` terms), and in 1.18
 it fails on ``icmp-type`` terms. See docs/lab.md.
@@ -23,6 +33,10 @@ from dataclasses import dataclass
 from nornir_tasks.policy import Term
 
 TABLE = "fellesnett_lab"
+SINK_TABLE = "fellesnett_sink"
+#: DSCP of the adversarial probes: the destination's sink drops them before the kernel
+#: could answer (a RST, a port unreachable), after its sniffer has seen them
+PROBE_DSCP = 0x3F
 ESTABLISHED = "tcp flags & (ack | rst) != 0"
 _ICMP_NAMES = {"echo": "echo-request", "echo-request": "echo-request",
                "echo-reply": "echo-reply"}
@@ -40,6 +54,9 @@ class Chain:
     interfaces: tuple[str, ...]
     terms: tuple[Term, ...]
     comment: str = ""
+    #: the zone's gateway addresses held by the policy point, and the legs they sit on
+    gateways: tuple[ipaddress.IPv4Address, ...] = ()
+    gateway_legs: tuple[str, ...] = ()
 
 
 def _addresses(nets: Iterable[ipaddress.IPv4Network]) -> str:
@@ -124,8 +141,42 @@ accept comment "reply-tcp"'
     return rules
 
 
+def _names(items: Iterable[str]) -> str:
+    names = sorted(items)
+    for n in names:
+        if not _IFNAME.match(n):
+            raise ValueError(f"bad interface name {n!r}")
+    return f'"{names[0]}"' if len(names) == 1 else "{ " + ", ".join(f'"{n}"' for n in names) + " }"
+
+
+def _hosts(addrs: Iterable[ipaddress.IPv4Address]) -> str:
+    return _addresses(ipaddress.IPv4Network(f"{a}/32") for a in addrs)
+
+
+def _local_hooks(chains: Sequence[Chain]) -> list[str]:
+    """``input`` and ``output`` for the gateways' own traffic (the DHCP relay)."""
+    gateways = [a for c in chains for a in c.gateways]
+    if not gateways:
+        return []
+    lines = ["\tchain input {", "\t\ttype filter hook input priority filter; policy accept;"]
+    for chain in chains:
+        if chain.interfaces:
+            lines.append(f"\t\tiifname {_names(chain.interfaces)} ip daddr {_hosts(gateways)} "
+                         f'counter jump {chain.name} comment "to a gateway"')
+    lines += ["\t}", "\tchain output {",
+              "\t\ttype filter hook output priority filter; policy accept;"]
+    for chain in chains:
+        if chain.gateways:
+            lines.append(f"\t\tip saddr {_hosts(chain.gateways)} oifname != "
+                         f"{_names(chain.gateway_legs)} counter jump {chain.name} "
+                         f'comment "from a gateway"')
+    lines.append("\t}")
+    return lines
+
+
 def chains_to_nft(chains: Sequence[Chain], table: str = TABLE) -> str:
-    """The whole ruleset: a forward hook (policy drop) jumping per interface to the chains.
+    """The whole ruleset: a forward hook (policy drop) jumping per interface to the chains,
+    and the gateways' own input and output through the same chains.
 
     >>> text = chains_to_nft([Chain("zone_guest", ("v150",), (Term("default-deny", "deny"),))])
     >>> print(text[text.index("table ip"):])  # doctest: +NORMALIZE_WHITESPACE
@@ -137,6 +188,15 @@ def chains_to_nft(chains: Sequence[Chain], table: str = TABLE) -> str:
         chain zone_guest {
             drop comment "default-deny"
         }
+    }
+    >>> gw = ipaddress.IPv4Address("10.80.2.1")
+    >>> text = chains_to_nft([Chain("zone_guest", ("g0v150",), (Term("d", "deny"),),
+    ...                             gateways=(gw,), gateway_legs=("g0v150",))])
+    >>> print(text[text.index("chain output"):text.index("chain zone_guest")].strip())
+    ... # doctest: +NORMALIZE_WHITESPACE
+    chain output {
+        type filter hook output priority filter; policy accept;
+        ip saddr 10.80.2.1/32 oifname != "g0v150" counter jump zone_guest comment "from a gateway"
     }
     """
     if not _IDENT.match(table):
@@ -151,20 +211,16 @@ def chains_to_nft(chains: Sequence[Chain], table: str = TABLE) -> str:
         "\t\ttype filter hook forward priority filter; policy drop;",
     ]
     for chain in chains:
-        if not _IDENT.match(chain.name) or chain.name == "forward":
+        if not _IDENT.match(chain.name) or chain.name in ("forward", "input", "output"):
             raise ValueError(f"bad chain name {chain.name!r}")
         for ifname in chain.interfaces:
-            if not _IFNAME.match(ifname):
-                raise ValueError(f"bad interface name {ifname!r}")
             if ifname in seen:
                 raise ValueError(f"interface {ifname} jumps to two chains")
             seen.add(ifname)
         if chain.interfaces:
-            names = sorted(chain.interfaces)
-            match = (f'"{names[0]}"' if len(names) == 1
-                     else "{ " + ", ".join(f'"{n}"' for n in names) + " }")
-            lines.append(f"\t\tiifname {match} jump {chain.name}")
+            lines.append(f"\t\tiifname {_names(chain.interfaces)} jump {chain.name}")
     lines.append("\t}")
+    lines += _local_hooks(chains)
     for chain in chains:
         if chain.comment:
             lines.append(f"\t# {_comment(chain.comment)}")
@@ -174,3 +230,20 @@ def chains_to_nft(chains: Sequence[Chain], table: str = TABLE) -> str:
         lines.append("\t}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def sink_nft(table: str = SINK_TABLE) -> str:
+    """For every namespace that answers probes: drop the adversarial probes (marked with
+    :data:`PROBE_DSCP`) on arrival. The sniffer has already seen them (a packet socket
+    sees a frame before the IP layer), and the kernel sends nothing back, so the probes
+    never load the network twice.
+
+    >>> "ip dscp 0x3f counter drop" in sink_nft()
+    True
+    """
+    if not _IDENT.match(table):
+        raise ValueError(f"bad table name {table!r}")
+    return (f"table ip {table} {{\n\tchain prerouting {{\n"
+            "\t\ttype filter hook prerouting priority raw; policy accept;\n"
+            f"\t\tip dscp {PROBE_DSCP:#x} counter drop comment \"adversarial probe: seen, "
+            "not answered\"\n\t}\n}\n")

@@ -1,29 +1,26 @@
-"""What the lab builds and what each probe must show, computed from the intent alone.
+"""What the lab builds, computed from the intent alone: namespaces, addresses, OVS ports,
+the core's legs, routes and nftables chains, and the endpoints that send and answer probes.
 
-Pure (no root, no processes): the namespaces and their addresses, the OVS ports, the
-core's routes and nftables chains, and every probe with two verdicts:
+Pure (no root, no processes). What is probed and what each probe must show lives in
+:mod:`nornir_tasks.lab.probes` (the matrix), :mod:`nornir_tasks.lab.required` (the required
+flows with real daemons) and :mod:`nornir_tasks.lab.adversarial` (crafted packets predicted
+by ``verify``'s exposure model).
 
-* ``expected`` -- read directly from the matrix as written in the inventory (rules,
-  infrastructure flows, the operator's access to management). This reading is
-  deliberately independent of :mod:`nornir_tasks.policy`: the lab is a proof of the
-  compiled terms, so it must not take its expectations from them. An injected or
-  mis-compiled term then shows up as a mismatch.
-* ``model`` -- first-match evaluation (:mod:`nornir_tasks.acl_eval`) of the very terms
-  the lab loads into nftables, over the whole stateless exchange (request, reply, and
-  for TCP the client's ACK). When a probe fails, comparing the two tells whether the
-  compiled terms or the packet path (nft generator, topology) disagrees with the matrix.
+The core holds every gateway itself, one leg per site and zone: the zone's VLAN from that
+site's trunk lands on its own core interface, as a site's per-zone transit does in
+production, so a DHCP relay on that leg knows which site a request comes from.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from nornir_tasks.acl_eval import Packet, evaluate
-from nornir_tasks.design.structured import AclEntry
 from nornir_tasks.errors import UsageError
+from nornir_tasks.intent.flows import NOC
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.model import Role
 from nornir_tasks.lab.nft import Chain
 from nornir_tasks.limit import select_hosts
 from nornir_tasks.policy import Term, zone_terms
@@ -41,28 +38,14 @@ LINK_NETS = Net("169.254.0.0/16")
 PRIVATE = (Net("10.0.0.0/8"), Net("172.16.0.0/12"), Net("192.168.0.0/16"))
 INTERNET = "internet"
 HOST_OFFSET = 10  # a zone host is network + 10 (the gateway is network + mgmt_gateway_host)
-MAX_SITES = 8  # probes grow with the square of the hosts; 8 sites is ~45 hosts
-EPHEMERAL = 40000  # the client port the model assumes (Linux picks from 32768-60999)
-ZONE_PROBES = ("icmp", "tcp/22", "tcp/443")  # between zones: ping, SSH, HTTPS
-OPERATOR_SOURCE_PROBES = {"noc": ("icmp", "tcp/22", "tcp/443"), "monitoring": ("udp/161",),
-                          "coa": ("udp/1700",)}
-INTERNET_PROBES = ("icmp", "tcp/443")
+MAX_SITES = 8  # probes grow with the square of the hosts; 8 sites is ~60 hosts
+#: roles whose management address can stand for the management zone's host (a device
+#: the NOC logs into and that asks RADIUS); the access switches first
+DEVICE_ROLES = (Role.access, Role.distribution, Role.core, Role.wlc)
 
 
 class LabInputError(UsageError):
     """The intent or the arguments cannot be turned into a lab (exit 2)."""
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class OperatorFlow:
-    """Who may open what towards the management zone from outside it."""
-
-    name: str
-    sources: tuple[Net, ...]
-    ports: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -70,16 +53,18 @@ class Endpoint:
     """An address that sends or answers probes."""
 
     key: str  # unique: "alta_skole/pupils", "mail", "radius#2", "noc", "internet"
-    kind: str  # zone | service | operator | internet
-    group: str  # table heading: the zone, service or operator name, or "internet"
+    kind: str  # zone | service | internet  (the NOC is a service-like end named "noc")
+    group: str  # table heading: the zone, service, "noc" or "internet"
     address: Addr
     namespace: str  # logical name of the namespace holding the address
     chain: str  # the nftables chain that filters what this endpoint sends
     zone: str | None = None  # zone whose pool holds the address
     site: str | None = None
-    service: str | None = None
+    service: str | None = None  # service name, or "noc"
     subnet: Net | None = None  # a zone host's site prefix (on-link, not via the core)
     rank: int = 0  # the zone's id: tables list zones in the order the configs do
+    roles: tuple[str, ...] = ()  # roles of the devices whose management address this is
+    primary: bool = True  # the first address of its service (or a zone host)
 
 
 @dataclass(frozen=True)
@@ -99,22 +84,26 @@ class HostNs:
 class SiteSwitch:
     index: int
     site: str
-    bridge: str
+    bridge: str  # the site's switch
+    core_bridge: str  # the core side of its trunk: pops the tags onto the site's legs
     trunk_site: str  # trunk veth end on the site bridge (tcpdump watches it)
-    trunk_core: str  # its peer on the core bridge
+    trunk_core: str  # its peer on the core-side bridge
     vlans: tuple[int, ...]  # exactly the site's zone VLANs
     hosts: tuple[HostNs, ...]
 
 
 @dataclass(frozen=True)
 class CoreLeg:
-    """A core interface towards one zone's VLAN on the core bridge (access port)."""
+    """The core's interface towards one zone at one site (an access port of the site's
+    core-side bridge), holding that zone's gateway address at that site."""
 
+    site: str
     zone: str
     vlan: int
+    bridge: str
     interface: str  # in the core namespace
     switch_port: str  # OVS side
-    addresses: tuple[Iface, ...]  # the zone's gateway at every chosen site
+    gateway: Iface
 
 
 @dataclass(frozen=True)
@@ -128,37 +117,9 @@ class DirectNs:
     chain: str
     routes: tuple[Net, ...]  # what the core routes to it
     loopback: tuple[Addr, ...]  # the addresses it answers for (on lo)
-
-
-@dataclass(frozen=True)
-class Probe:
-    id: int
-    source: Endpoint
-    destination: Endpoint
-    proto: str  # icmp | tcp | udp
-    port: int | None
-    expected: bool
-    reason: str
-    model: bool
-
-    @property
-    def label(self) -> str:
-        return self.proto if self.port is None else f"{self.proto}/{self.port}"
-
-
-@dataclass(frozen=True)
-class Skipped:
-    source: str
-    destination: str
-    probe: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Listener:
-    proto: str
-    address: Addr
-    port: int
+    #: preferred source of its default route: the DHCP server's address where it lives
+    #: (dnsmasq answers a relay from an unbound socket, so the route picks the source)
+    source: Addr | None = None
 
 
 @dataclass
@@ -170,9 +131,6 @@ class LabPlan:
     chains: list[Chain]
     unreachable: list[Net]
     endpoints: list[Endpoint]
-    probes: list[Probe] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    listeners: dict[str, list[Listener]] = field(default_factory=dict)
 
     @property
     def hosts(self) -> list[HostNs]:
@@ -182,6 +140,15 @@ class LabPlan:
     def namespaces(self) -> list[str]:
         """Every logical namespace name: switch, core, servers/internet, zone hosts."""
         return ["sw", "core", *(d.name for d in self.direct), *(h.name for h in self.hosts)]
+
+    def host(self, site: str, zone: str) -> HostNs | None:
+        return next((h for h in self.hosts if h.site == site and h.zone == zone), None)
+
+    def endpoint(self, key: str) -> Endpoint:
+        return next(e for e in self.endpoints if e.key == key)
+
+    def leg(self, site: str, zone: str) -> CoreLeg | None:
+        return next((g for g in self.core_legs if g.site == site and g.zone == zone), None)
 
 
 # --------------------------------------------------------------------------- sites
@@ -211,127 +178,6 @@ def choose_sites(intent: Intent, limit: str | None) -> list[str]:
     return sites
 
 
-# --------------------------------------------------------------------------- matrix
-
-
-def operator_flows(intent: Intent) -> list[OperatorFlow]:
-    """The operator's access to the management zone, from the management data.
-
-    The same three flows :func:`nornir_tasks.policy.flows` compiles (NOC: SSH and ping;
-    the monitoring system: SNMP polls; the RADIUS servers: change of authorisation when
-    CoA is on), read here on their own so the lab's expectation is not taken from the
-    code it checks.
-    """
-    m = intent.management
-    out = [OperatorFlow("noc", tuple(m.noc_prefixes), ("tcp/22", "icmp")),
-           OperatorFlow("monitoring", tuple(Net(f"{c}/32") for c in m.snmp_collectors),
-                        ("udp/161",))]
-    if intent.aaa.radius.coa:
-        out.append(OperatorFlow("coa", tuple(Net(f"{s.address}/32")
-                                             for s in intent.aaa.radius.servers),
-                                ("udp/1700",)))
-    return out
-
-
-def port_matches(specs: Iterable[str], proto: str, port: int | None) -> bool:
-    """Does a probe fall under ``tcp/N``, ``udp/N-M``, ``icmp`` or ``any``?
-
-    >>> port_matches(["tcp/443", "udp/10000-20000"], "udp", 10000)
-    True
-    >>> port_matches(["tcp/443"], "icmp", None)
-    False
-    """
-    for spec in specs:
-        if spec == "any" or (spec == "icmp" and proto == "icmp"):
-            return True
-        p, _, ports = spec.partition("/")
-        if p == proto and ports and port is not None:
-            first, _, last = ports.partition("-")
-            if int(first) <= port <= int(last or first):
-                return True
-    return False
-
-
-def matrix_verdict(intent: Intent, src: Endpoint, dst: Endpoint, proto: str,
-                   port: int | None) -> tuple[bool, str]:
-    """What the matrix as written says about one probe: (may it connect, why).
-
-    A rule to a service allows the service's ports (or the rule's) and ping; a rule to a
-    zone exactly its ports; ``internet`` anything outside; an infrastructure flow exactly
-    its ports; inside a zone everything; everything else is denied.
-    """
-    pol = intent.policy
-    if src.zone is not None:
-        pool = intent.pools.zones[src.zone].pool
-        if dst.kind != "internet" and dst.address in pool:
-            return True, f"inside zone {src.zone}"
-        for flow in pol.infrastructure:
-            if src.zone in flow.from_ and flow.to in (dst.service, dst.zone) \
-                    and port_matches(flow.ports, proto, port):
-                return True, f"infrastructure flow {flow.name}"
-        for rule in pol.rules:
-            if rule.from_ != src.zone:
-                continue
-            if rule.to == INTERNET and dst.kind == "internet":
-                return True, f"rule {rule.from_} -> internet"
-            if dst.service is not None and rule.to == dst.service:
-                ports = list(rule.ports or intent.services[rule.to].ports)
-                if port_matches([*ports, "icmp"], proto, port):
-                    return True, f"rule {rule.from_} -> {rule.to}"
-            if rule.to in intent.zones and rule.to == dst.zone \
-                    and port_matches(rule.ports or [], proto, port):
-                return True, f"rule {rule.from_} -> {rule.to}"
-    if dst.zone == pol.management_zone and dst.kind == "zone":
-        for op in operator_flows(intent):
-            if any(src.address in n for n in op.sources) and port_matches(op.ports, proto, port):
-                return True, f"operator flow {op.name}"
-    return False, "default deny"
-
-
-# --------------------------------------------------------------------------- model
-
-
-def _entries(terms: Sequence[Term]) -> list[AclEntry]:
-    """Terms as ACL entries for :func:`nornir_tasks.acl_eval.evaluate` (one per
-    protocol x address x port combination, the way an extended ACL spells them)."""
-    out: list[AclEntry] = []
-    for t in terms:
-        action = "permit" if t.action == "accept" else "deny"
-        protos: tuple[str | None, ...] = t.protocols or (("tcp",) if t.established else (None,))
-        for proto in protos:
-            for s in t.source or (None,):
-                for d in t.destination or (None,):
-                    for sp in t.source_ports or (None,):
-                        for dp in t.destination_ports or (None,):
-                            for it in t.icmp_types or (None,):
-                                out.append(AclEntry(
-                                    seq=10 * (len(out) + 1), action=action,
-                                    protocol=proto or "ip", source=s, destination=d,
-                                    src_ports=sp, dst_ports=dp, established=t.established,
-                                    icmp_type=it))
-    return out
-
-
-def model_verdict(entries: Mapping[str, list[AclEntry]], src: Endpoint, dst: Endpoint,
-                  proto: str, port: int | None) -> bool:
-    """Do the loaded terms pass the whole stateless exchange of one probe?"""
-    out, back = entries[src.chain], entries[dst.chain]
-
-    def ok(acl: list[AclEntry], p: Packet) -> bool:
-        return evaluate(acl, p)[0] == "permit"
-
-    a, b = src.address, dst.address
-    if proto == "icmp":
-        return (ok(out, Packet("icmp", a, b, icmp_type="echo-request"))
-                and ok(back, Packet("icmp", b, a, icmp_type="echo-reply")))
-    if proto == "udp":
-        return (ok(out, Packet("udp", a, b, EPHEMERAL, port))
-                and ok(back, Packet("udp", b, a, port, EPHEMERAL)))
-    return (ok(out, Packet("tcp", a, b, EPHEMERAL, port))  # SYN
-            and ok(back, Packet("tcp", b, a, port, EPHEMERAL, established=True))  # SYN-ACK
-            and ok(out, Packet("tcp", a, b, EPHEMERAL, port, established=True)))  # ACK, data
-
-
 # --------------------------------------------------------------------------- chains
 
 
@@ -349,19 +195,19 @@ def internet_terms(pools: Sequence[Net]) -> list[Term]:
     ]
 
 
-# --------------------------------------------------------------------------- the plan
+# --------------------------------------------------------------------------- addresses
 
 
-def _one_address(net: Net) -> Addr:
+def one_address(net: Net) -> Addr:
     """The address that stands for a prefix: itself for a /32, else network + 10."""
     if net.prefixlen == 32:
         return net.network_address
     return net.network_address + min(HOST_OFFSET, net.num_addresses - 2)
 
 
-def _host_address(net: Net, gateway: Addr, avoid: Sequence[Net]) -> Addr:
+def _free_address(net: Net, gateway: Addr, avoid: Sequence[Net]) -> Addr:
     """network + 10, or the next address that is neither the gateway nor a server's
-    (the town hall's mgmt prefix holds the controller, its servers prefix the NOC)."""
+    (the town hall's mgmt prefix holds the controller and the NOC)."""
     addr = net.network_address + HOST_OFFSET
     while addr < net.broadcast_address:
         if addr != gateway and not any(addr in n for n in avoid):
@@ -370,21 +216,26 @@ def _host_address(net: Net, gateway: Addr, avoid: Sequence[Net]) -> Addr:
     raise LabInputError(f"no free host address in {net}")
 
 
-def _probe_ports(specs: Iterable[str]) -> list[tuple[str, int | None]]:
-    """``tcp/443``, ``udp/10000-20000``, ``icmp`` -> (proto, port): a range is probed on
-    its first port; ``any`` on nothing extra (ping and the zone probes cover it)."""
-    out: list[tuple[str, int | None]] = []
-    for spec in specs:
-        if spec == "icmp":
-            item: tuple[str, int | None] = ("icmp", None)
-        elif spec == "any":
-            continue
-        else:
-            proto, _, ports = spec.partition("/")
-            item = (proto, int(ports.split("-")[0]))
-        if item not in out:
-            out.append(item)
-    return out
+def _device_address(intent: Intent, site: str, net: Net, gateway: Addr,
+                    avoid: Sequence[Net]) -> tuple[Addr, tuple[str, ...]] | None:
+    """A managed device's address in the site's management prefix (an access switch
+    first): the management zone's host *is* that device, so the required flows to and
+    from devices (SSH from the NOC, RADIUS, NTP) use a real device address."""
+    order = {r: i for i, r in enumerate(DEVICE_ROLES)}
+    devices = sorted((order[intent.devices[h].role], h) for h in intent.site_devices(site)
+                     if intent.devices[h].role in order)
+    for _, h in devices:
+        addr = intent.devices[h].ansible_host
+        if addr is not None and addr in net and addr != gateway \
+                and not any(addr in n for n in avoid):
+            return addr, device_roles(intent, addr)
+    return None
+
+
+def device_roles(intent: Intent, addr: Addr) -> tuple[str, ...]:
+    """Roles of the devices managed at ``addr`` (the controller's address is one)."""
+    return tuple(sorted({d.role.value for d in intent.devices.values()
+                         if d.ansible_host == addr and d.role is not Role.ap}))
 
 
 def _link_net(n: int) -> Net:
@@ -404,9 +255,35 @@ def _zone_of(intent: Intent, addr: Addr) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class _Outside:
+    """A server address (or the NOC's) before it is placed in a namespace."""
+
+    key: str
+    service: str
+    address: Addr
+    net: Net
+    primary: bool
+
+
+def _outside(intent: Intent) -> list[_Outside]:
+    """Every service address and the NOC, one address per prefix."""
+    out = []
+    named = [(n, list(intent.services[n].prefixes)) for n in sorted(intent.services)]
+    named.append((NOC, list(intent.management.noc_prefixes)))
+    for name, nets in named:
+        for i, net in enumerate(nets):
+            key = name if len(nets) == 1 else f"{name}#{i + 1}"
+            out.append(_Outside(key, name, one_address(net), net, i == 0))
+    return out
+
+
 def build_plan(intent: Intent, sites: Sequence[str],
                terms: Mapping[str, Sequence[Term]] | None = None) -> LabPlan:
-    """Everything the lab builds and probes for ``sites``.
+    """Everything the lab builds for ``sites``.
 
     ``terms`` replaces :func:`nornir_tasks.policy.zone_terms` (tests inject a fault
     there); the expectations never read it.
@@ -417,27 +294,18 @@ def build_plan(intent: Intent, sites: Sequence[str],
     zterms = dict(terms) if terms is not None else zone_terms(intent)
     pools = {z: p.pool for z, p in intent.pools.zones.items()}
     gw_host = intent.management.mgmt_gateway_host
-    operators = operator_flows(intent)
+    dhcp = intent.services.get("dhcp")
+    dhcp_server = one_address(dhcp.prefixes[0]) if dhcp and dhcp.prefixes else None
 
-    # servers, the NOC and the collectors: grouped by the zone that holds them; each group
-    # is one namespace behind its own core leg, filtered by that zone's chain
-    outside: list[tuple[str, str, str | None, Addr, Net]] = []  # key, kind, service, addr, net
-    for name in sorted(intent.services):
-        nets = intent.services[name].prefixes
-        for i, net in enumerate(nets):
-            key = name if len(nets) == 1 else f"{name}#{i + 1}"
-            outside.append((key, "service", name, _one_address(net), net))
-    for op in operators:
-        for i, net in enumerate(op.sources):
-            key = op.name if len(op.sources) == 1 else f"{op.name}#{i + 1}"
-            outside.append((key, "operator", None, _one_address(net), net))
-    groups: dict[str, list[tuple[str, str, str | None, Addr, Net]]] = {}
-    for item in outside:
-        zone = _zone_of(intent, item[3])
+    # servers and the NOC, grouped by the zone that holds them; each group is one
+    # namespace behind its own core leg, filtered by that zone's chain
+    groups: dict[str, list[_Outside]] = {}
+    for item in _outside(intent):
+        zone = _zone_of(intent, item.address)
         if zone is None:  # the intent checks forbid it; a lab cannot place it either
-            raise LabInputError(f"{item[0]} ({item[3]}) lies in no zone's pool")
+            raise LabInputError(f"{item.key} ({item.address}) lies in no zone's pool")
         groups.setdefault(zone, []).append(item)
-    avoid = [item[4] for item in outside]
+    avoid = [item.net for items in groups.values() for item in items]
 
     endpoints: list[Endpoint] = []
     direct: list[DirectNs] = []
@@ -446,15 +314,19 @@ def build_plan(intent: Intent, sites: Sequence[str],
         link = _link_net(16 + k)
         ns, chain, iface = f"dc-{zone}", f"zone_{zone}", f"d{intent.zones[zone].vlan}"
         items = groups[zone]
+        held = tuple(sorted({item.address for item in items}))
         direct.append(DirectNs(
             ns, iface, Iface(f"{link.network_address + 1}/30"),
             Iface(f"{link.network_address + 2}/30"), chain,
-            tuple(ipaddress.collapse_addresses(i[4] for i in items)),
-            tuple(sorted({i[3] for i in items}))))
+            tuple(ipaddress.collapse_addresses(item.net for item in items)), held,
+            dhcp_server if dhcp_server in held else None))
         chain_ifaces.setdefault(chain, []).append(iface)
-        for key, kind, service, addr, _ in items:
-            endpoints.append(Endpoint(key, kind, service or key.split("#")[0], addr, ns, chain,
-                                      zone=zone, service=service))
+        for item in items:
+            endpoints.append(Endpoint(item.key, "service", item.service, item.address, ns,
+                                      chain, zone=zone, service=item.service,
+                                      rank=intent.zones[zone].id,
+                                      roles=device_roles(intent, item.address),
+                                      primary=item.primary))
     inet_link = _link_net(4)
     direct.append(DirectNs(INTERNET, "inet", Iface(f"{inet_link.network_address + 1}/30"),
                            Iface(f"{inet_link.network_address + 2}/30"), "internet",
@@ -464,7 +336,7 @@ def build_plan(intent: Intent, sites: Sequence[str],
                               "internet"))
 
     switches: list[SiteSwitch] = []
-    legs: dict[str, list[Iface]] = {}
+    legs: list[CoreLeg] = []
     for i, slug in enumerate(sites):
         site = intent.sites[slug]
         hosts = []
@@ -472,21 +344,21 @@ def build_plan(intent: Intent, sites: Sequence[str],
             net = site.prefixes[zone]
             vlan = intent.zones[zone].vlan
             gw = net.network_address + gw_host
-            addr = _host_address(net, gw, avoid)
+            found = (_device_address(intent, slug, net, gw, avoid)
+                     if zone == intent.policy.management_zone else None)
+            addr, roles = found or (_free_address(net, gw, avoid), ())
             host = HostNs(f"h-{slug}-{zone}", slug, zone, vlan, Iface(f"{addr}/{net.prefixlen}"),
                           gw, f"s{i}v{vlan}")
             hosts.append(host)
-            legs.setdefault(zone, []).append(Iface(f"{gw}/{net.prefixlen}"))
+            leg = CoreLeg(slug, zone, vlan, f"k{i}", f"g{i}v{vlan}", f"c{i}v{vlan}",
+                          Iface(f"{gw}/{net.prefixlen}"))
+            legs.append(leg)
+            chain_ifaces.setdefault(f"zone_{zone}", []).append(leg.interface)
             endpoints.append(Endpoint(f"{slug}/{zone}", "zone", zone, addr, host.name,
                                       f"zone_{zone}", zone=zone, site=slug, subnet=net,
-                                      rank=intent.zones[zone].id))
-        switches.append(SiteSwitch(i, slug, f"s{i}", f"t{i}s", f"t{i}c",
+                                      rank=intent.zones[zone].id, roles=roles))
+        switches.append(SiteSwitch(i, slug, f"s{i}", f"k{i}", f"t{i}s", f"t{i}c",
                                    tuple(sorted(h.vlan for h in hosts)), tuple(hosts)))
-    core_legs = []
-    for zone in sorted(legs, key=lambda z: intent.zones[z].id):
-        vlan = intent.zones[zone].vlan
-        core_legs.append(CoreLeg(zone, vlan, f"v{vlan}", f"c{vlan}", tuple(legs[zone])))
-        chain_ifaces.setdefault(f"zone_{zone}", []).append(f"v{vlan}")
 
     chains: list[Chain] = []
     for zone in sorted(intent.zones, key=lambda z: intent.zones[z].id):
@@ -494,60 +366,12 @@ def build_plan(intent: Intent, sites: Sequence[str],
         if name in chain_ifaces:
             if zone not in zterms:
                 raise LabInputError(f"no policy terms for zone {zone!r}")
-            chains.append(Chain(name, tuple(chain_ifaces[name]), tuple(zterms[zone]),
-                                f"ingress from zone {zone}: policy.zone_terms()[{zone!r}]"))
+            own = [g for g in legs if g.zone == zone]
+            chains.append(Chain(
+                name, tuple(chain_ifaces[name]), tuple(zterms[zone]),
+                f"ingress from zone {zone}: policy.zone_terms()[{zone!r}]",
+                gateways=tuple(g.gateway.ip for g in own),
+                gateway_legs=tuple(g.interface for g in own)))
     chains.append(Chain("internet", ("inet",), tuple(internet_terms(list(pools.values()))),
                         "from the internet: replies only"))
-
-    plan = LabPlan(list(sites), switches, core_legs, direct, chains, list(PRIVATE), endpoints)
-    _add_probes(intent, plan)
-    return plan
-
-
-def _add_probes(intent: Intent, plan: LabPlan) -> None:
-    entries = {c.name: _entries(c.terms) for c in plan.chains}
-    zone_hosts = [e for e in plan.endpoints if e.kind == "zone"]
-    services = [e for e in plan.endpoints if e.kind == "service"]
-    operators = [e for e in plan.endpoints if e.kind == "operator"]
-    internet = next(e for e in plan.endpoints if e.kind == "internet")
-    pol = intent.policy
-
-    def service_specs(name: str) -> list[str]:
-        return [*intent.services[name].ports,
-                *(p for f in pol.infrastructure if f.to == name for p in f.ports)]
-
-    todo: list[tuple[Endpoint, Endpoint, list[tuple[str, int | None]]]] = []
-    for src in zone_hosts:
-        for dst in zone_hosts:
-            if dst is not src:
-                extra = [p for r in pol.rules if r.from_ == src.zone and r.to == dst.zone
-                         for p in r.ports or []]
-                todo.append((src, dst, _probe_ports([*ZONE_PROBES, *extra])))
-        for dst in services:
-            assert dst.service is not None
-            todo.append((src, dst, _probe_ports(["icmp", *service_specs(dst.service)])))
-        todo.append((src, internet, _probe_ports(INTERNET_PROBES)))
-    for src in [*operators, internet]:
-        specs = OPERATOR_SOURCE_PROBES.get(src.group, ZONE_PROBES)
-        for dst in zone_hosts:
-            todo.append((src, dst, _probe_ports(specs)))
-
-    listen: dict[str, set[tuple[str, Addr, int]]] = {}
-    for src, dst, probes in todo:
-        for proto, port in probes:
-            label = proto if port is None else f"{proto}/{port}"
-            same = next((e.subnet for e in (src, dst) if e.subnet is not None
-                         and (src.address in e.subnet) and (dst.address in e.subnet)), None)
-            if same is not None:
-                # on-link at the site: the packet never reaches the policy point
-                plan.skipped.append(Skipped(src.key, dst.key, label,
-                                            f"same subnet {same}: does not cross the core"))
-                continue
-            expected, reason = matrix_verdict(intent, src, dst, proto, port)
-            model = model_verdict(entries, src, dst, proto, port)
-            plan.probes.append(Probe(len(plan.probes) + 1, src, dst, proto, port, expected,
-                                     reason, model))
-            if port is not None:
-                listen.setdefault(dst.namespace, set()).add((proto, dst.address, port))
-    plan.listeners = {ns: [Listener(p, a, n) for p, a, n in sorted(items)]
-                      for ns, items in sorted(listen.items())}
+    return LabPlan(list(sites), switches, legs, direct, chains, list(PRIVATE), endpoints)

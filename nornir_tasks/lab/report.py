@@ -1,21 +1,25 @@
-"""The lab's results as a table: destinations down, source zones across.
+"""The lab's results as tables: the matrix (destinations down, source zones across), the
+required flows, and the crafted probes against ``verify``'s prediction.
 
-Destinations are the rows (zones, then services, then the internet) because there are
-many more of them than sources; a cell sums up every probe between the two (all sites,
+Destinations are the matrix's rows (zones, then services, then the internet) because there
+are many more of them than sources; a cell sums up every probe between the two (all sites,
 all ports): ``ok`` when every probe did what the matrix says, ``FAIL`` otherwise.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from nornir_tasks.lab.phases import RequiredResult
 from nornir_tasks.lab.runner import LabReport, ProbeResult
 
-_KIND_ORDER = {"zone": 0, "service": 1, "operator": 2, "internet": 3}
+_KIND_ORDER = {"zone": 0, "service": 1, "internet": 2}
+WIDTH = 132
 LEGEND = ("open: every probe connected; closed: none did; k/n: k of n did (ping, TCP, UDP "
           "on the flow's ports, all sites) -- each as the matrix says, else FAIL k/n: k "
           "probes disagree")
@@ -72,7 +76,7 @@ def _grid(results: list[ProbeResult], rows: str, cols: str, title: str,
 
 def matrix_tables(report: LabReport) -> list[Table]:
     """From the zones (destinations down, source zones across), and towards the zones
-    from outside them (the NOC, monitoring, RADIUS CoA, the internet)."""
+    from outside them (the servers, the NOC, the internet)."""
     inside = [r for r in report.results if r.probe.source.kind == "zone"]
     outside = [r for r in report.results if r.probe.source.kind != "zone"]
     tables = [_grid(inside, "destination", "source",
@@ -97,13 +101,74 @@ def mismatch_table(report: LabReport) -> Table:
     return table
 
 
+def required_table(report: LabReport) -> Table:
+    """One row per required flow and site: how many real exchanges worked."""
+    rows: dict[tuple[str, str], list[RequiredResult]] = {}
+    for r in report.required:
+        rows.setdefault((r.probe.flow, r.probe.site), []).append(r)
+    table = Table(title="required flows with real daemons and clients", box=box.SIMPLE_HEAD,
+                  title_justify="left")
+    for col in ("flow", "site", "exchanges", ""):
+        table.add_column(col)
+    for (flow, site), rs in rows.items():
+        bad = [r for r in rs if not r.ok]
+        table.add_row(flow, site, f"{len(rs) - len(bad)}/{len(rs)} "
+                      f"({', '.join(sorted({r.probe.probe for r in rs}))})",
+                      "[bold red]FAIL[/]" if bad else "[green]ok[/]")
+    return table
+
+
+def failed_required_table(report: LabReport) -> Table:
+    table = Table(title="required flows that failed", style="red")
+    for col in ("flow", "site", "from", "to", "probe", "what happened"):
+        table.add_column(col, overflow="fold")
+    for r in report.failed_required:
+        p = r.probe
+        table.add_row(p.flow, p.site, p.source, p.destination, p.probe, r.detail)
+    return table
+
+
+def adversarial_lines(report: LabReport) -> list[str]:
+    adv = report.adversarial
+    if adv is None:
+        return []
+    c = adv.counts()
+    ports = len(adv.plan.source_ports)
+    lines = [f"crafted probes: {c['sent']} sent (UDP and TCP ACK-only, {ports} "
+             f"source ports), {c['passed']} passed, {c['predicted']} predicted to pass by "
+             f"verify's exposure model, {c['disagreements']} disagreements; {c['resent']} "
+             f"resent, sniffer drops {c['sniffer_drops']}"]
+    for d in adv.disagreements[:20]:
+        lines.append(f"[bold red]  {d.source.key} -> {d.destination.key}: {d.text()} "
+                     f"predicted {'pass' if adv.predicted[d.id] else 'drop'}, observed "
+                     f"{'pass' if d.id in adv.seen else 'drop'}[/]")
+    lines += [f"  note: {n}" for n in adv.notes]
+    more = len(adv.disagreements) - 20
+    if more > 0:
+        lines.append(f"[bold red]  ... and {more} more (--json lists them all)[/]")
+    return lines
+
+
 def print_report(report: LabReport, console: Console | None = None) -> None:
-    con = console or Console()
+    # eight zones, a status column and service names do not fit 80 columns: a log (not a
+    # terminal) gets the width the tables need
+    con = console or Console(width=None if sys.stdout.isatty() else WIDTH)
     for table in matrix_tables(report):
         con.print(table)
     con.print(f"[dim]{LEGEND}[/]")
     if report.mismatches:
         con.print(mismatch_table(report))
+    if report.required:
+        con.print(required_table(report))
+    if report.failed_required:
+        con.print(failed_required_table(report))
+    for line in report.required_skipped:
+        con.print(f"[dim]not run: {line}[/]")
+    if report.matrix_only:
+        con.print(f"[dim]required flows proved by the matrix probes only: "
+                  f"{', '.join(report.matrix_only)}[/]")
+    for line in adversarial_lines(report):
+        con.print(line)
     for t in report.trunks:
         con.print(f"trunk {t.interface} ({t.site}): carries VLANs "
                   f"{','.join(map(str, t.vlans))}; 802.1Q tags seen: "
@@ -118,14 +183,14 @@ def print_report(report: LabReport, console: Console | None = None) -> None:
               f"(same subnet); {report.nft_rules} stateless nft rules, conntrack entries "
               f"in the core: {'n/a' if ct is None else ct}")
     tm = report.timings
-    con.print(f"build {tm.get('build_s', 0)} s, probe {tm.get('probe_s', 0)} s, "
-              f"teardown {tm.get('teardown_s', 0)} s")
+    con.print(", ".join(f"{k.removesuffix('_s')} {v} s" for k, v in tm.items()))
     for w in report.warnings:
         con.print(f"[yellow]warning: {w}[/]")
     if report.kept:
         con.print(f"lab left up (--keep); tear it down with: sh {report.kept}")
-    verdict = ("[bold green]every pair as the matrix says[/]" if report.exit_code == 0
-               else "[bold red]the packets disagree with the matrix[/]")
+    verdict = ("[bold green]every pair as the matrix says, every required flow works, every "
+               "crafted probe as verify predicts[/]" if report.exit_code == 0
+               else "[bold red]the packets disagree with the intent or with verify[/]")
     con.print(verdict)
 
 

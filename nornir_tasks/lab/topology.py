@@ -27,24 +27,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from nornir_tasks.lab.nft import chains_to_nft
-from nornir_tasks.lab.plan import DirectNs, HostNs, LabPlan, Probe
+from nornir_tasks.lab import services
+from nornir_tasks.lab.nft import chains_to_nft, sink_nft
+from nornir_tasks.lab.plan import DirectNs, HostNs, LabPlan
+from nornir_tasks.lab.probes import Listener
 
 REQUIRED_TOOLS = ("ip", "nft", "ethtool", "tcpdump", "ovsdb-tool", "ovsdb-server",
                   "ovs-vswitchd", "ovs-vsctl")
+APT = f"iproute2 nftables openvswitch-switch ethtool tcpdump {services.APT}"
 SCHEMAS = (Path("/usr/share/openvswitch/vswitch.ovsschema"),
            Path("/usr/local/share/openvswitch/vswitch.ovsschema"))
 NETNS_DIR = Path("/run/netns")
-PROBE_TIMEOUT = 2.0  # per probe: one SYN retransmission (1 s) fits; drops cost this once
 POLL_TIMEOUT = 10.0  # first contact with the gateway (ARP, OVS learning) before probing
 START_TIMEOUT = 20.0
-#: probe starts per second for the whole lab. All at once, a large lab sends thousands of
-#: first packets in one burst and the veths drop some (the kernel's per-CPU backlog is a
-#: host-wide setting the lab must not touch): allowed TCP flows would then time out.
-PROBE_RATE = 1500.0
 
 
 class LabEnvironmentError(Exception):
@@ -60,10 +59,9 @@ def missing_prerequisites(check_netns: bool = True) -> list[str]:
     missing = []
     if os.geteuid() != 0:
         missing.append("needs root (network namespaces, Open vSwitch, nftables)")
-    tools = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
+    tools = [t for t in REQUIRED_TOOLS if shutil.which(t) is None] + services.missing_tools()
     if tools:
-        missing.append(f"missing tools: {', '.join(tools)} (apt-get install -y iproute2 "
-                       "nftables openvswitch-switch ethtool tcpdump)")
+        missing.append(f"missing tools: {', '.join(tools)} (apt-get install -y {APT})")
     if schema_path() is None:
         missing.append("Open vSwitch schema vswitch.ovsschema not found (openvswitch-switch)")
     if not Path("/dev/net/tun").exists():
@@ -144,6 +142,8 @@ class Lab:
         self.captures: dict[str, tuple[subprocess.Popen[bytes], Path, Path]] = {}
         self._files: list[IO[bytes]] = []
         self.nft_text = ""
+        self.started: dict[str, subprocess.Popen[bytes]] = {}  # real daemons, by name
+        self.warnings: list[str] = []
 
     # ------------------------------------------------------------------ names
     def ns(self, logical: str) -> str:
@@ -165,6 +165,7 @@ class Lab:
         self.namespaces = names  # recorded first: teardown deletes whichever exist
         _run(["ip", "-batch", "-"], input="".join(f"netns add {n}\n" for n in names))
         self._start_ovs()
+        (self.workdir / "sink.nft").write_text(sink_nft())  # every end namespace loads it
         self._shell("sw", self._switch_script())
         self._shell("core", self._core_script())
         # the end namespaces are independent of each other: configure them in parallel
@@ -262,8 +263,8 @@ class Lab:
     def _core_script(self) -> str:
         lines = [*self._sysctls(True), "ip link set lo up"]
         for leg in self.plan.core_legs:
-            lines += [f"ip addr add {a} dev {leg.interface}" for a in leg.addresses]
-            lines += [f"ip link set {leg.interface} up",
+            lines += [f"ip addr add {leg.gateway} dev {leg.interface}",
+                      f"ip link set {leg.interface} up",
                       f"ethtool -K {leg.interface} tx off >/dev/null"]
         for d in self.plan.direct:
             lines += [f"ip link add {d.interface} type veth peer name eth0 netns "
@@ -278,14 +279,17 @@ class Lab:
     def _host_script(self, h: HostNs) -> str:
         lines = [*self._sysctls(False), "ip link set lo up",
                  f"ip addr add {h.address} dev eth0", "ip link set eth0 up",
-                 "ethtool -K eth0 tx off >/dev/null", f"ip route add default via {h.gateway}"]
+                 "ethtool -K eth0 tx off >/dev/null", f"ip route add default via {h.gateway}",
+                 f"nft -f {self.workdir / 'sink.nft'}"]
         return "\n".join(lines) + "\n"
 
     def _direct_script(self, d: DirectNs) -> str:
         lines = [*self._sysctls(False), "ip link set lo up"]
         lines += [f"ip addr add {a}/32 dev lo" for a in d.loopback]
+        src = f" src {d.source}" if d.source is not None else ""
         lines += [f"ip addr add {d.address} dev eth0", "ip link set eth0 up",
-                  f"ip route add default via {d.core_address.ip}"]
+                  f"ip route add default via {d.core_address.ip}{src}",
+                  f"nft -f {self.workdir / 'sink.nft'}"]
         # the core's routes towards it need the link up at both ends: added from here
         lines += [f"ip -n {self.ns('core')} route add {net} via {d.address.ip}"
                   for net in d.routes]
@@ -293,7 +297,7 @@ class Lab:
 
     def _vsctl_args(self) -> list[str]:
         args: list[str] = []
-        for bridge in ["core", *(s.bridge for s in self.plan.switches)]:
+        for bridge in [b for s in self.plan.switches for b in (s.bridge, s.core_bridge)]:
             args += ["--", "add-br", bridge, "--", "set", "bridge", bridge,
                      "datapath_type=netdev"]
         for sw in self.plan.switches:
@@ -302,9 +306,10 @@ class Lab:
             trunks = ",".join(str(v) for v in sw.vlans)
             # a trunk carries exactly the site's zone VLANs, tagged (no native VLAN)
             args += ["--", "add-port", sw.bridge, sw.trunk_site, f"trunks={trunks}",
-                     "--", "add-port", "core", sw.trunk_core, f"trunks={trunks}"]
+                     "--", "add-port", sw.core_bridge, sw.trunk_core, f"trunks={trunks}"]
         for leg in self.plan.core_legs:
-            args += ["--", "add-port", "core", leg.switch_port, f"tag={leg.vlan}"]
+            bridge = self.plan.switches[self.plan.sites.index(leg.site)].core_bridge
+            args += ["--", "add-port", bridge, leg.switch_port, f"tag={leg.vlan}"]
         return args
 
     def trunk_config(self) -> dict[str, list[int]]:
@@ -318,11 +323,12 @@ class Lab:
                 for sw, line in zip(self.plan.switches, lines, strict=True)}
 
     # ------------------------------------------------------------------ agents
-    def start_agents(self) -> None:
+    def start_agents(self, listeners: Mapping[str, Sequence[Listener]]) -> None:
+        """One agent in every namespace that holds an endpoint, with its listeners."""
         names = sorted({e.namespace for e in self.plan.endpoints})
         for name in names:
             listen = [f"--listen={ln.proto}:{ln.address}:{ln.port}"
-                      for ln in self.plan.listeners.get(name, [])]
+                      for ln in listeners.get(name, [])]
             err = (self.workdir / f"agent-{name}.stderr").open("wb")
             self._files.append(err)
             try:
@@ -338,17 +344,17 @@ class Lab:
             if not ready.get("ready"):
                 raise LabEnvironmentError(f"agent in {agent.namespace}: {ready.get('error')}")
 
-    def _ask(self, batches: dict[str, list[dict[str, Any]]],
-             timeout: float) -> dict[int, dict[str, Any]]:
-        # every agent gets its batch first, so all namespaces probe at the same time
-        for name, probes in batches.items():
-            self.agents[name].send({"probes": probes})
+    def ask(self, requests: Mapping[str, dict[str, Any]],
+            timeout: float) -> dict[str, dict[str, Any]]:
+        """One request to each named agent, all sent before any answer is read (so every
+        namespace works at the same time); the answers by namespace."""
+        for name, req in requests.items():
+            self.agents[name].send(req)
         deadline = time.monotonic() + timeout + 30
-        results: dict[int, dict[str, Any]] = {}
-        for name in batches:
-            for r in self.agents[name].receive(deadline)["results"]:
-                results[int(r["id"])] = r
-        return results
+        return {name: self.agents[name].receive(deadline) for name in requests}
+
+    def ask_all(self, req: dict[str, Any], timeout: float = 10.0) -> dict[str, dict[str, Any]]:
+        return self.ask({name: req for name in self.agents}, timeout)
 
     def poll(self) -> None:
         """Every namespace reaches its gateway before the first probe (ARP, MAC learning,
@@ -368,28 +374,48 @@ class Lab:
                 "id": pid, "proto": "icmp", "src": str(d.address.ip),
                 "dst": str(d.core_address.ip), "port": None, "timeout": POLL_TIMEOUT})
             targets[pid] = f"{d.name} -> core {d.core_address.ip}"
-        results = self._ask(batches, POLL_TIMEOUT)
-        dead = [targets[i] for i, r in results.items() if not r["reached"]]
+        answers = self.ask({n: {"probes": b} for n, b in batches.items()}, POLL_TIMEOUT)
+        dead = [targets[int(r["id"])] for a in answers.values() for r in a["results"]
+                if not r["reached"]]
         if dead:
             raise LabEnvironmentError(
                 f"no answer from the gateway: {', '.join(sorted(dead))} (the switches do "
                 f"not forward; see {self.workdir}/ovs-vswitchd.log)")
 
-    def probe(self, probes: list[Probe]) -> dict[int, dict[str, Any]]:
-        batches: dict[str, list[dict[str, Any]]] = {}
-        for p in probes:
-            batches.setdefault(p.source.namespace, []).append({
-                "id": p.id, "proto": p.proto, "src": str(p.source.address),
-                "dst": str(p.destination.address), "port": p.port, "timeout": PROBE_TIMEOUT})
-        # every agent starts its probes evenly spread, so the lab as a whole starts
-        # PROBE_RATE per second
-        per_agent = PROBE_RATE / max(1, len(batches))
-        spread = 0.0
-        for batch in batches.values():
-            for k, spec in enumerate(batch):
-                spec["delay"] = round(k / per_agent, 4)
-            spread = max(spread, len(batch) / per_agent)
-        return self._ask(batches, PROBE_TIMEOUT + spread)
+    # ------------------------------------------------------------------ daemons
+    def spawn_in(self, logical: str, label: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+        """A process of this run inside one of its namespaces (stopped at teardown)."""
+        return self._spawn(label, self._exec(logical, *cmd))
+
+    def run_in(self, logical: str, cmd: list[str], timeout: float) -> tuple[int, str]:
+        """Run a command in a namespace to its end: (exit code, stdout and stderr)."""
+        try:
+            proc = subprocess.run(self._exec(logical, *cmd), capture_output=True, text=True,
+                                  timeout=timeout, env=self.env, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            out = (exc.stdout or b"") + (exc.stderr or b"")
+            text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+            return 124, text + f"\ntimed out after {timeout:.0f} s"
+        except OSError as exc:
+            return 127, str(exc)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def counters(self) -> dict[str, int]:
+        """Packets counted by the core's local hooks, by ``<hook> <chain>`` (the relay's
+        packets through the zones' chains)."""
+        try:
+            out = _run(self._exec("core", "nft", "-j", "list", "ruleset"))
+        except LabEnvironmentError:
+            return {}
+        counts: dict[str, int] = {}
+        for item in json.loads(out).get("nftables", []):
+            rule = item.get("rule")
+            if not rule or rule.get("chain") not in ("input", "output"):
+                continue
+            packets = next((e["counter"]["packets"] for e in rule["expr"] if "counter" in e), 0)
+            target = next((e["jump"]["target"] for e in rule["expr"] if "jump" in e), "?")
+            counts[f"{rule['chain']} {target}"] = int(packets)
+        return counts
 
     # ------------------------------------------------------------------ evidence
     def start_captures(self) -> None:

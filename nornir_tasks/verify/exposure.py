@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nornir_tasks.design.structured import AclEntry
@@ -50,6 +51,7 @@ from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import FlowEnd, Role
 from nornir_tasks.verify.headerspace import Row, Space, permitted_by_entry
 from nornir_tasks.verify.model import Acl, DeviceText
+from nornir_tasks.verify.parse import Line
 from nornir_tasks.verify.report import VIOLATION, WARNING, CheckResult, Finding
 
 CHECK = "exposure"
@@ -65,6 +67,7 @@ class Use:
     host: str
     iface: str
     site: str | None  # the site whose transit link it is (None: a town-hall zone SVI)
+    line: Line | None = None  # the `ip access-group ... in` line
 
 
 @dataclass
@@ -136,7 +139,7 @@ class Exposure:
                         out.append(Net(f"{addr}/32"))
         return out
 
-    def _device_addresses(self, roles: list[Role]) -> list[Net]:
+    def _device_addresses(self, roles: Sequence[Role]) -> list[Net]:
         out = []
         for d in self.intent.devices.values():
             if d.role in roles and d.role is not Role.ap and d.ansible_host is not None:
@@ -152,13 +155,13 @@ class Exposure:
         if roles:
             parts.append((intent.policy.management_zone, self._device_addresses(roles)))
         if Role.ap in end.devices:
-            z = device_zone(intent, Role.ap)
-            parts.append((z, [self._pools[z]]))
+            ap_zone = device_zone(intent, Role.ap)
+            parts.append((ap_zone, [self._pools[ap_zone]]))
         if end.service is not None:
             nets = service_prefixes(intent, end.service)
-            z = zone_holding(intent, nets)
-            if z is not None:
-                parts.append((z, [Net(str(n)) for n in nets]))
+            holder = zone_holding(intent, nets)
+            if holder is not None:
+                parts.append((holder, [Net(str(n)) for n in nets]))
         return [(z, nets) for z, nets in parts if nets]
 
     # ----------------------------------------------------------------- declared
@@ -292,7 +295,7 @@ class Exposure:
             za = groups.get(key)
             if za is None:
                 za = groups[key] = ZoneAcl(zone, intf.acl_in, acl, [])
-            za.uses.append(Use(host, iname, site))
+            za.uses.append(Use(host, iname, site, intf.acl_in_line))
         return [groups[k] for k in sorted(groups)]
 
     def run(self) -> None:
@@ -305,6 +308,9 @@ class Exposure:
             za.permitted = Space.empty()
             for _, s in pieces:
                 za.permitted |= s
+            if za.acl is None:
+                # an access-group naming no ACL filters nothing on IOS-XE
+                za.permitted = Space.full()
             declared, cross = self.declared(za.zone)
             exposed = za.permitted - declared
             missing = cross - za.permitted
@@ -361,7 +367,9 @@ class Exposure:
                 pe.lines.append((where.host, line.lineno, line.text))
         self.table.append(pe)
         if rest:
-            line_host, lineno, text = pe.lines[0] if pe.lines else (where.host, None, None)
+            line_host, lineno, text = pe.lines[0] if pe.lines else (
+                where.host, where.line.lineno if where.line else None,
+                where.line.text if where.line else None)
             for entry, s in pieces:
                 if s & rest and za.acl is not None:
                     line = za.acl.rules[entry.seq].line

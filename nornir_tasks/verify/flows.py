@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nornir_tasks.acl_eval import evaluate
@@ -201,7 +202,7 @@ class RequiredFlows:
                                ((h, svi),), "relay"))
         return out
 
-    def _devices(self, roles: list[Role]) -> list[End]:
+    def _devices(self, roles: Sequence[Role]) -> list[End]:
         out = []
         for host in sorted(self.intent.devices):
             d = self.intent.devices[host]

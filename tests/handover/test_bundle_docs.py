@@ -55,8 +55,16 @@ def test_ros_names_the_real_risks(intent: Intent) -> None:
     assert set(found["CIRCUIT-GRE-OVER-L3VPN"].subjects) == gre and len(gre) == 10
     assert {"CORE-LANDING-radhuset-core01", "CORE-LANDING-radhuset-core02",
             "SPOF-INTERNET-FIREWALL", "SITE-radhuset", "SPOF-SYSLOG",
-            "PORTS-AP-TRUNK-NO-DOT1X", "PORTS-EDGE-NO-DOT1X", "PORTS-MAB-INTO-ZONES",
+            "PORTS-EDGE-NO-DOT1X", "PORTS-MAB-INTO-ZONES",
             "ZONE-SHARED-SERVICES", "COLOCATED-WLC-radhuset-wlc01"} <= set(found)
+    # access points authenticate on their trunks (802.1X): no open AP port finding
+    assert "PORTS-AP-TRUNK-NO-DOT1X" not in found
+    # every accepted exposure is a finding of its own, with the intent's reason
+    accepted = [f for f in found.values() if f.category == "accepted exposure"]
+    assert len(accepted) == len(intent.policy.accepted_exposures) > 0
+    assert all(a.reason in f.consequence for a, f in zip(
+        intent.policy.accepted_exposures, sorted(accepted, key=lambda f: int(
+            f.id.rsplit("-", 1)[1])), strict=True))
     # the controller is an SSO pair and RADIUS has two servers: no single-box finding
     assert "SPOF-WLC-radhuset-wlc01" not in found and "SPOF-RADIUS" not in found
     assert found["PORTS-EDGE-NO-DOT1X"].subjects == ("printer",)
@@ -75,7 +83,7 @@ def test_ros_sees_a_second_radius_server_go(inventory_copy: Path) -> None:
     from nornir_tasks.intent.loader import load_intent
 
     aaa = inventory_copy / "group_vars" / "all" / "aaa.yml"
-    aaa.write_text(aaa.read_text().replace("      - {name: radius02, address: 10.10.20.12}\n",
+    aaa.write_text(aaa.read_text().replace("      - {name: radius02, address: 10.11.0.12}\n",
                                            ""))
     found = {f.id: f for f in ros_findings(load_intent(inventory_copy))}
     assert found["SPOF-RADIUS"].severity is Severity.high
@@ -136,8 +144,10 @@ def test_dhcp_scopes(intent: Intent, docs: dict[str, str]) -> None:
         assert not lo <= gw <= hi
         assert not any(lo <= a <= hi for a in static if a in net), r
         assert int(r["addresses"]) == int(hi) - int(lo) + 1
+    aps = next(r for r in rows if r["site"] == "radhuset" and r["zone"] == "aps")
+    assert aps["capwap_controller"] == "10.0.0.10"  # option 43 where the APs are
     mgmt = next(r for r in rows if r["site"] == "radhuset" and r["zone"] == "mgmt")
-    assert mgmt["capwap_controller"] == "10.0.0.10"
+    assert mgmt["capwap_controller"] == ""
     assert "10.0.0.2" in mgmt["excluded"].split()  # core01's own SVI address
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from nornir_tasks.design.common import vlan_ids
 from nornir_tasks.design.switch import build_switch, transit_links
 from nornir_tasks.intent.loader import Intent, load_intent
 from nornir_tasks.intent.model import Overlay, Role, SiteKind
@@ -80,7 +81,8 @@ def test_gre_site_uses_a_tunnel_per_zone_and_no_vrf_lite(intent: Intent) -> None
     assert {t.vrf for t in cfg.tunnels} == {intent.zones[z].vrf for z in site.prefixes}
     wan = site.circuit.site_interface
     assert [r.name for r in cfg.routed_ports] == [wan]
-    assert wan not in {p.name for p in cfg.ports}  # never a VRF-lite trunk
+    # printed in its place among the ports, as a routed port: never a VRF-lite trunk
+    assert [p.mode for p in cfg.ports if p.name == wan] == ["routed"]
     assert not [v for v in cfg.vlans if v.id >= 2000]
 
 
@@ -91,7 +93,9 @@ def test_l2_site_wan_trunk_carries_only_its_own_transit_vlans(intent: Intent) ->
     wan = next(p for p in cfg.ports if site.circuit and p.name == site.circuit.site_interface)
     numbers = sorted(link.number for link in transit_links(intent, slug))
     assert wan.mode == "trunk"
-    assert wan.allowed_vlans == f"{numbers[0]}-{numbers[-1]}"
+    assert vlan_ids(wan.allowed_vlans or "") == numbers
+    assert numbers == [site.wan_vlan_base + intent.zones[z].id for z in
+                       sorted(site.prefixes, key=lambda z: intent.zones[z].id)]
 
 
 def test_ap_ports_trunk_only_site_zones_with_ap_zone_native(intent: Intent) -> None:
@@ -101,8 +105,14 @@ def test_ap_ports_trunk_only_site_zones_with_ap_zone_native(intent: Intent) -> N
     ap_ports = [p for p in acc.ports if p.profile == "ap"]
     assert ap_ports
     for p in ap_ports:
-        assert p.native_vlan == intent.zones["mgmt"].vlan
-        assert p.allowed_vlans == "100,120,130,150"  # no pupils (110), no voice (140)
+        # the AP zone native, never the switches' own management (100)
+        assert p.native_vlan == intent.zones[intent.wireless.ap_zone].vlan != 100
+        assert p.allowed_vlans == "105,120,130,150"  # no pupils (110), no voice (140)
+        # the AP authenticates (802.1X, multi-host: its clients pass after it), the port
+        # is untrusted for DHCP snooping and ARP inspection, with a limit for many clients
+        assert (p.dot1x, p.host_mode, p.trusted, p.ra_guard) == (True, "multi-host", False,
+                                                                 True)
+        assert p.rate_limit == 100
     assert cfg.hostname == "alta-bibliotek-dist01"
 
 
@@ -124,7 +134,7 @@ def test_unlisted_ports_are_shut_and_edge_ports_hardened(intent: Intent) -> None
 def _add_zone(inv: Path, kinds: dict[str, int]) -> None:
     zones = inv / "group_vars" / "all" / "zones.yml"
     data = yaml.safe_load(zones.read_text())
-    data["zones"]["building"] = {"id": 8, "vlan": 160, "vrf": "BUILDING",
+    data["zones"]["building"] = {"id": 11, "vlan": 170, "vrf": "BUILDING",
                                  "description": "Building automation", "client_zone": False}
     zones.write_text(yaml.safe_dump(data))
     pools = inv / "group_vars" / "all" / "addressing.yml"
@@ -166,11 +176,11 @@ def test_a_new_zone_is_data_not_code(inventory_copy: Path) -> None:
     intent = load_intent(inventory_copy)
     cfg = build_switch(intent, "radhuset-core01")
     assert "BUILDING" in {v.name for v in cfg.vrfs}
-    assert any(s.vlan == 160 and s.vrf == "BUILDING" and s.hsrp for s in cfg.svis)
+    assert any(s.vlan == 170 and s.vrf == "BUILDING" and s.hsrp for s in cfg.svis)
     acc = build_switch(intent, "radhuset-acc01")
-    assert 160 in {v.id for v in acc.vlans}
+    assert 170 in {v.id for v in acc.vlans}
     uplink = next(p for p in acc.ports if p.profile == "uplink")
-    assert uplink.allowed_vlans is not None and "160" in uplink.allowed_vlans
+    assert uplink.allowed_vlans is not None and "170" in uplink.allowed_vlans
     # a school gateway does not get a zone its kind has no prefix for
     school = build_switch(intent, intent.gateway_of("alta_skole"))
     assert "BUILDING" not in {v.name for v in school.vrfs}

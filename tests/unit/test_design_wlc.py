@@ -22,6 +22,7 @@ import yaml
 
 from nornir_tasks.design.wlc import WlcConfig, build_wlc
 from nornir_tasks.intent.loader import Intent, load_intent
+from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.render import render_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,7 +258,7 @@ def _add_zone(root: Path, kind: str, carried_by_aps: bool) -> None:
     """A new client zone at one site kind, allocated for every site of that kind."""
     zpath = root / "group_vars" / "all" / "zones.yml"
     data = _yaml(zpath)
-    data["zones"]["building"] = {"id": 8, "vlan": 160, "vrf": "BUILDING",
+    data["zones"]["building"] = {"id": 11, "vlan": 170, "vrf": "BUILDING",
                                  "description": "Building automation"}
     zpath.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     apath = root / "group_vars" / "all" / "addressing.yml"
@@ -291,7 +292,7 @@ def test_a_new_zone_shows_up_in_flex_profiles_without_code_changes(
         profile = child(nb[f"wireless tag site {slug}"], "flex-profile")
         vlans = flex_vlans(nb, profile)
         if kind == "kindergarten":
-            assert vlans.get("BUILDING") == 160, slug
+            assert vlans.get("BUILDING") == 170, slug
         else:
             assert "BUILDING" not in vlans, slug
             # the other kinds keep their profile, unchanged: no re-tagging of their APs
@@ -334,10 +335,14 @@ def test_sso_pair_management_and_rmi(b: dict[str, list[str]]) -> None:
     assert "management gateway-failover enable" in b
     assert f"wireless management interface Vlan{vlan}" in b
     svi = b[f"interface Vlan{vlan}"]
-    assert f"vrf forwarding {zones[mz]['vrf']}" in svi
+    # the 9800 has a management VRF only on its service port: the wireless management
+    # interface (and the RMI on it) lives in the global table, with a global default
+    assert not [line for line in svi if line.startswith("vrf forwarding")]
     assert f"ip address {facts['ansible_host']} {mgmt.netmask}" in svi
-    assert (f"ip route vrf {zones[mz]['vrf']} 0.0.0.0 0.0.0.0 {gateway} name default-via-core"
-            in b)
+    assert f"ip route 0.0.0.0 0.0.0.0 {gateway} name default-via-core" in b
+    assert not [line for line in b if line.startswith(f"vrf definition {zones[mz]['vrf']}")]
+    assert b["interface GigabitEthernet0"] == ["vrf forwarding Mgmt-intf", "no ip address",
+                                               "negotiation auto"]
     assert f"wireless country {_global(INVENTORY, 'wireless')['country']}" in b
 
 
@@ -349,12 +354,19 @@ def test_ports_follow_the_port_map(b: dict[str, list[str]]) -> None:
     assert port_map
     for pa in port_map:
         prof = profiles[pa["profile"]]
-        lines = b[f"interface {pa['range']}"]
-        assert "switchport mode trunk" in lines
-        assert f"switchport trunk native vlan {zones[prof['native_zone']]['vlan']}" in lines
-        allowed = {zones[z]["vlan"] for z in prof["trunk_zones"]}
-        assert child(lines, "switchport trunk allowed vlan") == ",".join(
-            str(v) for v in sorted(allowed))
+        # one LACP bundle per chassis (each chassis' members go to its core): the bundle
+        # and every member carry the same trunk, the management VLAN tagged
+        names = [f"Port-channel{pa['channel_group']}",
+                 *expand_interface_range(pa["range"])]
+        for name in names:
+            lines = b[f"interface {name}"]
+            assert "switchport mode trunk" in lines
+            assert not [ln for ln in lines if ln.startswith("switchport trunk native")]
+            allowed = {zones[z]["vlan"] for z in prof["trunk_zones"]}
+            assert child(lines, "switchport trunk allowed vlan") == ",".join(
+                str(v) for v in sorted(allowed))
+            member = name != names[0]
+            assert (f"channel-group {pa['channel_group']} mode active" in lines) == member
 
 
 def test_ap_join_profile_points_at_the_shared_services(b: dict[str, list[str]]) -> None:

@@ -16,7 +16,7 @@ from nornir_tasks.acl_eval import Packet, evaluate
 from nornir_tasks.design.structured import AclEntry
 from nornir_tasks.design.switch import build_switch
 from nornir_tasks.intent.loader import Intent
-from nornir_tasks.policy import acl_name, zone_acls
+from nornir_tasks.policy import acl_name, service_zone, zone_acls
 
 ALL = Path(__file__).resolve().parents[2] / "inventory" / "group_vars" / "all"
 POLICY = yaml.safe_load((ALL / "policy.yml").read_text())["zone_policy"]
@@ -45,19 +45,60 @@ def first_port(spec: str) -> tuple[str, int | None]:
     return proto, int(port.split("-")[0]) if port else None
 
 
+def opens_from(end: object, zone: str) -> bool:
+    """Does a flow end (as written in policy.yml) cover hosts of ``zone``? Devices are
+    managed in mgmt, access points in aps, relay agents live in their zone."""
+    if isinstance(end, list):
+        return zone in end
+    if isinstance(end, dict):
+        devices = {"aps" if r == "ap" else "mgmt" for r in end.get("devices", [])}
+        return zone in (*end.get("zones", []), *end.get("relay", []), *devices)
+    return False
+
+
+def in_ports(port: int, specs: list[str], proto: str) -> bool:
+    for spec in specs:
+        p, _, rng = spec.partition("/")
+        lo, _, hi = rng.partition("-")
+        if p == proto and int(lo) <= port <= int(hi or lo):
+            return True
+    return False
+
+
 @pytest.mark.parametrize("zone", ["pupils", "staff", "admin", "voice", "guest", "mgmt"])
 def test_every_service_pair_matches_the_matrix(zone: str, intent: Intent,
                                                acls: dict[str, list[AclEntry]]) -> None:
+    """From an ephemeral port (40000) every service port is open exactly where a rule or
+    a required flow opens it; a flow that fixes its source ports (DHCP relay 67, renewal
+    68) does not open from 40000."""
     src = host_in(intent, zone)
-    infra = {f["to"]: f["ports"] for f in POLICY["infrastructure"] if zone in f["from"]}
     for name, svc in SERVICES.items():
         dst = ipaddress.ip_network(svc["prefixes"][0]).network_address
         for spec in svc["ports"]:
             proto, port = first_port(spec)
+            assert port is not None
             verdict, entry = evaluate(acls[acl_name(zone)],
                                       Packet(proto, src, dst, 40000, port))
-            want = allowed(zone, name) or spec in infra.get(name, [])
+            want = allowed(zone, name) or service_zone(intent, name) == zone or any(
+                opens_from(f["from"], zone) and f["to"] == name and spec in f["ports"]
+                and (not f.get("source_ports") or in_ports(40000, f["source_ports"], proto))
+                for f in POLICY["infrastructure"])
             assert (verdict == "permit") == want, (zone, name, spec, entry)
+
+
+@pytest.mark.parametrize("zone", ["pupils", "mgmt", "printers"])
+def test_fixed_source_ports_are_kept(zone: str, intent: Intent,
+                                     acls: dict[str, list[AclEntry]]) -> None:
+    """DHCP leaves the zone from port 67 (the relay) or 68 (a renewal), never from
+    another port; the servers answer to 67 or 68 only."""
+    src = host_in(intent, zone)
+    dhcp = ip(SERVICES["dhcp"]["prefixes"][0].split("/")[0])
+    ok = [evaluate(acls[acl_name(zone)], Packet("udp", src, dhcp, s, 67))[0] for s in (67, 68)]
+    assert ok == ["permit", "permit"]
+    assert evaluate(acls[acl_name(zone)], Packet("udp", src, dhcp, 5000, 67))[0] == "deny"
+    infra = acls["ZONE-INFRA-IN"]
+    assert evaluate(infra, Packet("udp", dhcp, src, 67, 68))[0] == "permit"
+    assert evaluate(infra, Packet("udp", dhcp, src, 67, 5000))[0] == "deny"
 
 
 @pytest.mark.parametrize("zone", ["pupils", "staff", "admin", "voice", "guest", "mgmt"])
@@ -92,19 +133,29 @@ def test_zone_traffic_between_its_own_sites_passes(intent: Intent,
 
 def test_stateless_replies_are_explicit(intent: Intent,
                                         acls: dict[str, list[AclEntry]]) -> None:
-    mgmt = acls["ZONE-MGMT-IN"]
+    """Replies need their own terms, scoped to the service port they leave and to the
+    opener's port they go back to: no reply term opens a port the opener did not use."""
+    mgmt, infra = acls["ZONE-MGMT-IN"], acls["ZONE-INFRA-IN"]
     switch = host_in(intent, "mgmt")
-    noc = ip("10.10.0.20")
-    # the switch answers an operator's SSH session ...
-    assert evaluate(mgmt, Packet("tcp", switch, noc, 22, 51000, established=True))[0] == "permit"
-    # ... but cannot open a connection to the NOC
-    assert evaluate(mgmt, Packet("tcp", switch, noc, 51000, 22))[0] == "deny"
-    assert evaluate(mgmt, Packet("icmp", switch, noc, icmp_type="echo-reply"))[0] == "permit"
-    assert evaluate(mgmt, Packet("icmp", switch, noc, icmp_type="echo-request"))[0] == "deny"
-    # SNMP answers go to the monitoring system only, from port 161
-    mon = ip("10.10.20.16")
-    assert evaluate(mgmt, Packet("udp", switch, mon, 161, 40000))[0] == "permit"
-    assert evaluate(mgmt, Packet("udp", switch, noc, 161, 40000))[0] == "deny"
+    radius = ip(SERVICES["radius"]["prefixes"][0].split("/")[0])
+    tacacs = ip(SERVICES["tacacs"]["prefixes"][0].split("/")[0])
+    dns = ip(SERVICES["dns"]["prefixes"][0].split("/")[0])
+    pupil = host_in(intent, "pupils")
+    # a switch answers RADIUS change of authorisation, to the server's ephemeral port ...
+    assert evaluate(mgmt, Packet("udp", switch, radius, 1700, 40000))[0] == "permit"
+    # ... but not to a low port of it, and it cannot open anything else there
+    assert evaluate(mgmt, Packet("udp", switch, radius, 1700, 80))[0] == "deny"
+    assert evaluate(mgmt, Packet("tcp", switch, radius, 40000, 22))[0] == "deny"
+    # TACACS+ answers the switch with ACK segments from port 49, to its ephemeral port
+    assert evaluate(infra, Packet("tcp", tacacs, switch, 49, 40000,
+                                  established=True))[0] == "permit"
+    assert evaluate(infra, Packet("tcp", tacacs, switch, 49, 22, established=True))[0] == "deny"
+    assert evaluate(infra, Packet("tcp", tacacs, switch, 49, 40000))[0] == "deny"  # a SYN
+    # DNS answers pupils from port 53 only, to their ephemeral ports only
+    assert evaluate(infra, Packet("udp", dns, pupil, 53, 40000))[0] == "permit"
+    assert evaluate(infra, Packet("udp", dns, pupil, 53, 137))[0] == "deny"
+    assert evaluate(infra, Packet("udp", dns, pupil, 5353, 40000))[0] == "deny"
+    assert evaluate(infra, Packet("icmp", dns, pupil, icmp_type="echo-request"))[0] == "deny"
 
 
 def test_every_acl_ends_in_an_explicit_deny(acls: dict[str, list[AclEntry]]) -> None:
@@ -147,7 +198,7 @@ def test_rendered_acl_uses_device_print_form(built: Path) -> None:
     block = text.split("ip access-list extended ZONE-GUEST-IN\n", 1)[1].split("!", 1)[0]
     lines = block.splitlines()
     assert lines[-1] == " " + lines[-1].split()[0] + " deny ip any any"
-    assert any(" permit udp 10.80.0.0 0.3.255.255 host 10.10.20.53 eq domain" in ln
+    assert any(" permit udp 10.80.0.0 0.3.255.255 host 10.11.0.53 eq domain" in ln
                for ln in lines)
     assert " ip access-group ZONE-GUEST-IN in" in text
 
@@ -162,15 +213,18 @@ def test_route_leaking_follows_the_matrix(intent: Intent) -> None:
     def imports(vrf: str) -> set[str]:
         return set(rt[vrf].rt_import)
 
-    servers = f"{asn}:{intent.zones['servers'].id}"
-    for vrf in ("PUPILS", "GUEST", "VOICE"):
-        assert imports(vrf) == {servers}, vrf
+    data_centre = {f"{asn}:{intent.zones[z].id}" for z in ("servers", "infra")}
+    for vrf in ("PUPILS", "GUEST", "VOICE", "PRINTERS"):
+        # their flows all go to the data centre: nothing else is even routed
+        assert imports(vrf) and imports(vrf) <= data_centre, vrf
     for z in intent.zones.values():
         assert rt[z.vrf].rt_export == [f"{asn}:{z.id}"]
     assert f"{asn}:{intent.zones['admin'].id}" not in imports("PUPILS")
-    # the servers VRF takes every zone's routes back, for the replies
-    assert imports("SERVERS") == {f"{asn}:{z.id}" for n, z in intent.zones.items()
-                                  if n != "servers"}
+    assert f"{asn}:{intent.zones['staff'].id}" not in imports("GUEST")
+    # the data centre takes back the routes of the zones that use it, for the replies
+    assert f"{asn}:{intent.zones['pupils'].id}" in imports("SERVERS")
+    assert f"{asn}:{intent.zones['guest'].id}" not in imports("SERVERS")
+    assert f"{asn}:{intent.zones['guest'].id}" in imports("INFRA")
     # internet default routes exist only where the matrix allows the internet, and are
     # kept out of the other VRFs
     defaults = {r.vrf for r in cfg.routes if str(r.prefix) == "0.0.0.0/0"}

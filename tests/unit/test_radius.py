@@ -74,12 +74,21 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
 
 
 def _policy_vlans(text: str) -> dict[str, str]:
+    """Group -> the VLAN its block sets ("" for a block that removes it: a group of
+    devices on trunk ports, which must get no VLAN)."""
     out = {}
     for m in GROUP_BLOCK.finditer(text):
         vlan = re.search(r'&Tunnel-Private-Group-Id := "(\d+)"', m.group("body"))
-        assert vlan, m.group(0)
+        if vlan is None:
+            assert "&Tunnel-Private-Group-Id !* ANY" in m.group("body"), m.group(0)
+            out[m.group("group")] = ""
+            continue
         out[m.group("group")] = vlan.group(1)
     return out
+
+
+def _group_vlan(g: dict[str, Any]) -> str:
+    return str(_zone_vlan(g["zone"])) if g.get("assign_vlan", True) else ""
 
 
 # --------------------------------------------------------------------------- the policy
@@ -87,7 +96,8 @@ def _policy_vlans(text: str) -> dict[str, str]:
 
 def test_every_group_gets_its_zone_vlan_in_the_freeradius_policy(bundle: dict[str, str]
                                                                   ) -> None:
-    want = {g["group"]: str(_zone_vlan(g["zone"])) for g in _groups()}
+    want = {g["group"]: _group_vlan(g) for g in _groups()}
+    assert "" in want.values(), "the reference has a group without a VLAN (access points)"
     assert _policy_vlans(bundle[POLICY]) == want
 
 
@@ -96,9 +106,11 @@ def test_every_group_sits_in_its_method_branch_with_the_full_tunnel_reply(
     replies = freeradius_policy_to_replies(bundle[POLICY])
     want: dict[tuple[str, str], dict[str, list[str]]] = {}
     for g in _groups():
-        reply = {"Tunnel-Medium-Type": ["IEEE-802"],
-                 "Tunnel-Private-Group-Id": [str(_zone_vlan(g["zone"]))],
-                 "Tunnel-Type": ["VLAN"]}
+        vlan = _group_vlan(g)
+        # a group without a VLAN removes the catch-all's tunnel attributes
+        reply = {"Tunnel-Medium-Type": ["IEEE-802"] if vlan else [],
+                 "Tunnel-Private-Group-Id": [vlan] if vlan else [],
+                 "Tunnel-Type": ["VLAN"] if vlan else []}
         if g.get("voice"):
             reply["Cisco-AVPair"] = ["device-traffic-class=voice"]
         want[(g["method"], g["group"])] = dict(sorted(reply.items()))
@@ -138,7 +150,7 @@ def test_policy_parser_rejects_unbalanced_text() -> None:
 def test_csv_lists_every_group_in_order_then_unknown(bundle: dict[str, str]) -> None:
     rows = _csv_rows(bundle[CSV_PATH])
     want = [{"group": g["group"], "method": g["method"], "zone": g["zone"],
-             "vlan": str(_zone_vlan(g["zone"])), "voice": "yes" if g.get("voice") else "no",
+             "vlan": _group_vlan(g), "voice": "yes" if g.get("voice") else "no",
              "description": g.get("description", "")} for g in _groups()]
     assert rows[:-1] == want
     last = rows[-1]
@@ -150,7 +162,7 @@ def test_csv_lists_every_group_in_order_then_unknown(bundle: dict[str, str]) -> 
 def test_csv_and_freeradius_policy_agree(bundle: dict[str, str]) -> None:
     rows = {r["group"]: r["vlan"] for r in _csv_rows(bundle[CSV_PATH])}
     replies = freeradius_policy_to_replies(bundle[POLICY])
-    assert rows == {group: reply["Tunnel-Private-Group-Id"][0]
+    assert rows == {group: (reply["Tunnel-Private-Group-Id"] or [""])[0]
                     for (_, group), reply in replies.items()}
 
 

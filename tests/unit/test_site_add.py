@@ -117,7 +117,8 @@ def test_adds_a_school_a_kindergarten_and_an_l3vpn_municipal_site(inventory_copy
         [f"nordlys-skole-ap{i:02d}" for i in range(1, 6)]
     assert after.gateway_of(results[0].slug) == "nordlys-skole-dist01"
     assert after.gateway_of(results[1].slug) == "solsikken-barnehage-sw01"
-    assert after.devices["solsikken-barnehage-sw01"].model == "C9200L-24P-4X"
+    # the only switch routes the site's zones: a model with VRF-lite (not the C9200L)
+    assert after.devices["solsikken-barnehage-sw01"].model == "C9300-24P"
     mgmt = school.prefixes["mgmt"]
     assert after.devices["nordlys-skole-dist01"].ansible_host == mgmt.network_address + 1
     assert after.devices["nordlys-skole-acc02"].ansible_host == mgmt.network_address + 3
