@@ -210,6 +210,8 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
     which cannot be proven alone, so it skips the proof and says so.
     """
     from nornir_tasks.errors import UsageError
+    from nornir_tasks.firewall import PATH as FIREWALL_PATH
+    from nornir_tasks.firewall import build_firewall
     from nornir_tasks.handover.documents import build_docs
     from nornir_tasks.radius import build_radius
 
@@ -238,16 +240,20 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
     for rel, text in sorted(build_docs(intent, selected).items()):
         files[f"docs/{rel}"] = text.encode()
         result.docs.append(f"docs/{rel}")
-    # the RADIUS authorisation policy ships with the configs it must match
+    # the RADIUS authorisation policy ships with the configs it must match, and so does
+    # the firewall's forwarding policy (internet egress, stateful pairs)
     radius = build_radius(intent)
     for rel, text in sorted(radius.items()):
+        files[rel] = text.encode()
+    firewall = build_firewall(intent)
+    for rel, text in sorted(firewall.items()):
         files[rel] = text.encode()
     if run_verify and limit is None:
         from nornir_tasks.verify import verify
 
         if progress:
             progress("verify", 0, 1)
-        report = verify(intent, texts, radius)
+        report = verify(intent, texts, radius, firewall.get(FIREWALL_PATH))
         if not report.ok:
             raise VerifyFailed(report)
         files["docs/zone-matrix.md"] = report.to_markdown().encode()

@@ -152,6 +152,7 @@ class Flow:
     comment: str
     source_ports: tuple[str, ...] | None = None  # the opener's; None = ephemeral
     reply: bool = True
+    stateful: bool = False  # routed through the town-hall firewall, which keeps state
 
 
 def service_zone(intent: Intent, service: str) -> str:
@@ -195,11 +196,13 @@ def flows(intent: Intent) -> list[Flow]:
             out.append(Flow(f"rule-{i}-{rule.to}", rule.from_, pools[rule.from_],
                             service_zone(intent, rule.to), tuple(svc.prefixes),
                             (*(rule.ports or svc.ports), "icmp"),
-                            rule.description or f"{rule.from_} to {rule.to}"))
+                            rule.description or f"{rule.from_} to {rule.to}",
+                            stateful=rule.stateful))
         else:
             out.append(Flow(f"rule-{i}-{rule.to}", rule.from_, pools[rule.from_], rule.to,
                             pools[rule.to], tuple(rule.ports or []),
-                            rule.description or f"{rule.from_} to {rule.to}"))
+                            rule.description or f"{rule.from_} to {rule.to}",
+                            stateful=rule.stateful))
     for flow in pol.infrastructure:
         for src_zone, src in end_parts(intent, flow.from_):
             for dst_zone, dst in end_parts(intent, flow.to):
@@ -264,8 +267,8 @@ def route_imports(intent: Intent) -> dict[str, list[str]]:
     so routing itself already keeps the zones apart where the matrix says deny."""
     imports: dict[str, set[str]] = {z: set() for z in intent.zones}
     for f in flows(intent):
-        if f.dst_zone in (INTERNET, f.src_zone):
-            continue
+        if f.dst_zone in (INTERNET, f.src_zone) or f.stateful:
+            continue  # a stateful pair is routed through the firewall, never leaked
         imports[f.src_zone].add(f.dst_zone)
         imports[f.dst_zone].add(f.src_zone)
     return {z: sorted(v, key=lambda n: intent.zones[n].id) for z, v in imports.items()}
@@ -275,6 +278,33 @@ def internet_zones(intent: Intent) -> list[str]:
     """Zones with a default route to the internet firewall."""
     return sorted({r.from_ for r in intent.policy.rules if r.to == INTERNET},
                   key=lambda z: intent.zones[z].id)
+
+
+def stateful_pairs(intent: Intent) -> list[tuple[str, str]]:
+    """The zone pairs routed through the town-hall firewall (sorted by zone id)."""
+    pairs: set[tuple[str, str]] = set()
+    for f in flows(intent):
+        if f.stateful:
+            a, b = sorted((f.src_zone, f.dst_zone), key=lambda z: intent.zones[z].id)
+            pairs.add((a, b))
+    return sorted(pairs, key=lambda p: (intent.zones[p[0]].id, intent.zones[p[1]].id))
+
+
+def firewall_zones(intent: Intent) -> list[str]:
+    """Zones with a leg on the firewall: those with an internet rule, and both zones of
+    every stateful pair."""
+    zones = set(internet_zones(intent)) | {z for p in stateful_pairs(intent) for z in p}
+    return sorted(zones, key=lambda z: intent.zones[z].id)
+
+
+def firewall_routes(intent: Intent) -> list[tuple[str, Net, str]]:
+    """(VRF zone, prefix, leg zone) of every route through the firewall of a stateful
+    pair: in each zone's VRF, the other zone's pool, by that zone's own leg."""
+    out = []
+    for a, b in stateful_pairs(intent):
+        out.append((a, intent.pools.zones[b].pool, a))
+        out.append((b, intent.pools.zones[a].pool, b))
+    return out
 
 
 # --------------------------------------------------------------------------- Aerleon

@@ -239,6 +239,9 @@ class Bgp:
     vrfs: list[str]
     static_route_map: str  # keeps each VRF's internet default route out of the others
     default_prefix_list: str
+    #: ... and the routes of stateful pairs through the firewall
+    firewall_prefix_list: str = ""
+    firewall_prefixes: list[IPv4Network] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,10 +53,18 @@ from nornir_tasks.intent.model import (
 )
 from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.platforms import facts
-from nornir_tasks.policy import acl_name, internet_zones, route_imports, zone_acls
+from nornir_tasks.policy import (
+    acl_name,
+    firewall_routes,
+    firewall_zones,
+    internet_zones,
+    route_imports,
+    zone_acls,
+)
 
 NO_DEFAULT_MAP = "RM-NO-DEFAULT"
 DEFAULT_PREFIX_LIST = "PL-DEFAULT-ROUTE"
+FIREWALL_PREFIX_LIST = "PL-VIA-FIREWALL"
 #: IBNS 2.0 control policies: 802.1X then MAB (clients, phones); MAB only (printers);
 #: an authenticating trunk (access points: 802.1X supplicants, multi-host, no VLAN)
 IBNS_POLICY = "PMAP_DefaultWiredDot1xClosedAuth_1X_MAB"
@@ -231,7 +239,9 @@ def _core_bgp(intent: Intent, host: str) -> Bgp:
     assert dev.ansible_host is not None
     return Bgp(intent.policy.bgp_asn, dev.ansible_host,
                sorted(intent.zones[z].vrf for z in intent.zones),
-               static_route_map=NO_DEFAULT_MAP, default_prefix_list=DEFAULT_PREFIX_LIST)
+               static_route_map=NO_DEFAULT_MAP, default_prefix_list=DEFAULT_PREFIX_LIST,
+               firewall_prefix_list=FIREWALL_PREFIX_LIST,
+               firewall_prefixes=sorted({p for _, p, _ in firewall_routes(intent)}))
 
 
 def _gateway(intent: Intent, host: str, site: Site, vlans: dict[int, Vlan], svis: list[Svi],
@@ -297,20 +307,26 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
                         acl_in=acl_name(zone)))
     edge = intent.policy.internet_edge
     edge_vlans = []
-    for zone in internet_zones(intent):
+    inet = set(internet_zones(intent))
+    for zone in firewall_zones(intent):
         z = intent.zones[zone]
         block = int(edge.transit.network_address) + 8 * z.id
         vlan = edge.vlan_base + z.id
         edge_vlans.append(vlan)
         vlans[vlan] = Vlan(vlan, f"INET-{zone.upper()}")
-        # replies from the internet come back through the firewall's NAT state: the
-        # firewall, not a stateless ACL, decides what may enter here
+        # what comes back from the firewall passed its state table (NAT for the internet,
+        # connection tracking for a stateful pair): the firewall decides what enters here
         svis.append(Svi(vlan, ascii_text(f"Internett {zone} via brannmur"), z.vrf,
                         ipaddress.IPv4Interface((block + 2 + me, 29)),
                         hsrp=Hsrp(vlan, ipaddress.IPv4Address(block + 1),
                                   110 if me == 0 else 100)))
-        routes.append(StaticRoute(z.vrf, ANY, ipaddress.IPv4Address(block + 6),
-                                  "internet-via-firewall"))
+        if zone in inet:
+            routes.append(StaticRoute(z.vrf, ANY, ipaddress.IPv4Address(block + 6),
+                                      "internet-via-firewall"))
+    for zone, prefix, leg in firewall_routes(intent):
+        block = int(edge.transit.network_address) + 8 * intent.zones[leg].id
+        routes.append(StaticRoute(intent.zones[zone].vrf, prefix,
+                                  ipaddress.IPv4Address(block + 6), "stateful-via-firewall"))
     if edge_vlans:
         special[edge.core_interface] = Port(
             edge.core_interface, "Internett-brannmur (en VLAN per sone)", "internet",
@@ -396,7 +412,7 @@ def _ports(intent: Intent, host: str, site_zones: list[str],
         # the two: the zones, the pair's own transit, and the internet edge
         core_link_vlans = [link.number for link in transit_links(intent, intent.device_site[host])]
         core_link_vlans += [intent.policy.internet_edge.vlan_base + intent.zones[z].id
-                            for z in internet_zones(intent)]
+                            for z in firewall_zones(intent)]
     unused = intent.port_profiles[UNUSED_PROFILE]
     out = []
     for spec in model.interfaces:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from nornir_tasks.errors import Problem, key_path
-from nornir_tasks.intent.flows import NOC
+from nornir_tasks.intent.flows import NOC, zone_holding
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, Intent
 from nornir_tasks.intent.model import (
     CircuitType,
@@ -153,6 +153,28 @@ def _policy(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
         elif rule.to not in intent.services and rule.to != INTERNET:
             yield Problem(f, key_path("zone_policy", "rules", i, "to"),
                           f"{rule.to!r} is neither a zone, a service nor `internet`")
+        if rule.stateful and rule.to == INTERNET:
+            yield Problem(f, key_path("zone_policy", "rules", i, "stateful"),
+                          "the internet is always behind the firewall: `stateful` is for a "
+                          "pair of zones")
+    pair_of: dict[int, tuple[str, str]] = {}
+    kinds: dict[tuple[str, str], set[bool]] = {}
+    for i, rule in enumerate(pol.rules):
+        if rule.to == INTERNET or rule.from_ not in intent.zones:
+            continue
+        to = rule.to if rule.to in intent.zones else (
+            zone_holding(intent, list(intent.services[rule.to].prefixes))
+            if rule.to in intent.services else None)
+        if to is not None:
+            a, b = sorted((rule.from_, to))
+            pair_of[i] = (a, b)
+            kinds.setdefault((a, b), set()).add(rule.stateful)
+    for i, pair in pair_of.items():
+        if pol.rules[i].stateful and len(kinds[pair]) > 1:
+            yield Problem(f, key_path("zone_policy", "rules", i, "stateful"),
+                          f"zones {pair[0]} and {pair[1]} have stateful and stateless "
+                          "rules: a pair is routed through the firewall or not, all its "
+                          "rules alike")
     for i, flow in enumerate(pol.infrastructure):
         for end in ("from", "to"):
             yield from _flow_end(intent, f, key_path("zone_policy", "infrastructure", i, end),

@@ -126,6 +126,11 @@ class PolicyRule(Frozen):
         None, description="Defaults to the service's ports; required towards a zone."
     )
     description: str = ""
+    stateful: bool = Field(
+        False, description="Route this pair of zones through the town-hall firewall, which "
+        "keeps state (only replies of real connections come back), instead of relying on "
+        "stateless reply terms at the core alone. For a zone whose hosts answer in ways a "
+        "stateless reply term cannot pin down (building automation, cameras).")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

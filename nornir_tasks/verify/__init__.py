@@ -40,19 +40,22 @@ from nornir_tasks.verify.checks import (
     radius_files,
 )
 from nornir_tasks.verify.exposure import Exposure, policy_point_interfaces
+from nornir_tasks.verify.firewall import read_firewall
 from nornir_tasks.verify.flows import RequiredFlows
 from nornir_tasks.verify.l2 import L2Paths
 from nornir_tasks.verify.matrix import INTERNET_PROBE, Matrix
 from nornir_tasks.verify.model import DeviceText, InterfaceLineCache, read_device
 from nornir_tasks.verify.parse import ConfigTextError, LineCache, parse_config
-from nornir_tasks.verify.report import NOTE, Finding, Report
+from nornir_tasks.verify.report import NOTE, VIOLATION, Finding, Report
 from nornir_tasks.verify.routing import Network
 from nornir_tasks.verify.zoneproof import Proof
 
-__all__ = ["Report", "VerifyInputError", "load_configs", "load_radius", "register", "verify"]
+__all__ = ["Report", "VerifyInputError", "load_configs", "load_firewall", "load_radius",
+           "register", "verify"]
 
 EXIT_PROVEN, EXIT_VIOLATION, EXIT_UNREADABLE = 0, 1, 2
 CONFIG_ROLES = ("core", "distribution", "access", "wlc")
+FIREWALL_FILE = "firewall/fellesnett.nft"
 
 ASSUMPTIONS = [
     "Adjacency between devices is read from addresses (a next hop belongs to the "
@@ -164,8 +167,22 @@ def _read_all(intent: Intent, configs: dict[str, str]) -> tuple[dict[str, Device
     return devices, notes
 
 
+def load_firewall(path: Path) -> str | None:
+    """The firewall policy of a build output (``firewall/fellesnett.nft``), if present."""
+    if not path.is_dir():
+        return None
+    root = path if (path / "firewall").is_dir() else path.parent
+    f = root / "firewall" / "fellesnett.nft"
+    if not f.is_file():
+        return None
+    try:
+        return f.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VerifyInputError(f"{f}: cannot read: {exc}") from None
+
+
 def verify(intent: Intent, configs: dict[str, str],
-           radius: dict[str, str] | None = None) -> Report:
+           radius: dict[str, str] | None = None, firewall: str | None = None) -> Report:
     """Prove the intent's zone matrix on the config texts of every device.
 
     ``configs`` maps host name -> config text (every core, distribution, access switch
@@ -183,7 +200,7 @@ def verify(intent: Intent, configs: dict[str, str],
     gc.disable()
     devices: dict[str, DeviceText] = {}
     try:
-        return _verify(intent, configs, radius, devices)
+        return _verify(intent, configs, radius, devices, firewall)
     finally:
         for dev in devices.values():  # no cycles left: freed on return, not by the
             dev.tree.release()        # collector walking every line of the estate
@@ -193,7 +210,7 @@ def verify(intent: Intent, configs: dict[str, str],
 
 
 def _verify(intent: Intent, configs: dict[str, str], radius: dict[str, str] | None,
-            devices: dict[str, DeviceText]) -> Report:
+            devices: dict[str, DeviceText], firewall: str | None = None) -> Report:
     report = Report()
     t0 = time.perf_counter()
     read, notes = _read_all(intent, configs)
@@ -217,7 +234,13 @@ def _verify(intent: Intent, configs: dict[str, str], radius: dict[str, str] | No
     report.findings += required.findings
     report.checks += required.checks
     report.required = required.table()
-    exposure = Exposure(intent, devices, policy_point_interfaces(intent, spec, devices))
+    fw = read_firewall(FIREWALL_FILE, firewall) if firewall is not None else None
+    if fw is not None:
+        for n, text, why in fw.problems:
+            report.findings.append(Finding("exposure", VIOLATION, f"firewall policy: {why}",
+                                           FIREWALL_FILE, n or None, text or None))
+    exposure = Exposure(intent, devices, policy_point_interfaces(intent, spec, devices),
+                        fw, net)
     exposure.run()
     report.findings += exposure.findings
     report.checks += exposure.checks
@@ -276,7 +299,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     try:
         configs = load_configs(args.configs)
         radius = load_radius(args.configs)
-        report = verify(intent, configs, radius)
+        report = verify(intent, configs, radius, load_firewall(args.configs))
     except VerifyInputError as exc:
         print(f"fellesnett verify: cannot read the configs: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE

@@ -49,10 +49,12 @@ from nornir_tasks.intent.checks import INTERNET
 from nornir_tasks.intent.flows import NOC, device_zone, service_prefixes, zone_holding
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import FlowEnd, Role
+from nornir_tasks.verify.firewall import FirewallPolicy, reverse
 from nornir_tasks.verify.headerspace import Row, Space, permitted_by_entry
 from nornir_tasks.verify.model import Acl, DeviceText
 from nornir_tasks.verify.parse import Line
 from nornir_tasks.verify.report import VIOLATION, WARNING, CheckResult, Finding
+from nornir_tasks.verify.routing import Network
 
 CHECK = "exposure"
 EPHEMERAL = "1024-65535"
@@ -96,10 +98,14 @@ class Exposure:
     """The exposure of every zone's ACL at the policy point, and what is accepted."""
 
     def __init__(self, intent: Intent, devices: dict[str, DeviceText],
-                 zone_of_interface: dict[tuple[str, str], tuple[str, str | None]]) -> None:
+                 zone_of_interface: dict[tuple[str, str], tuple[str, str | None]],
+                 firewall: FirewallPolicy | None = None, net: Network | None = None) -> None:
         self.intent = intent
         self.devices = devices
         self.zone_of_interface = zone_of_interface
+        self.firewall = firewall
+        self.net = net
+        self._fw_forward = firewall.forward() if firewall is not None else None
         self.findings: list[Finding] = []
         self.checks: list[CheckResult] = []
         self.table: list[PairExposure] = []
@@ -213,6 +219,12 @@ class Exposure:
                                      flags="ack/rst" if proto == "tcp" else None)
         return out & Space.of_addresses(responder, opener)
 
+    def _stateful_reply(self, responder: list[Net], opener: list[Net],
+                        ports: list[str] | tuple[str, ...]) -> Space:
+        """The replies of a stateful pair's flow: the firewall passes exactly the replies
+        of connections it accepted, whatever port or flags, so all of them are declared."""
+        return reverse(self._forward(opener, responder, ports))
+
     @staticmethod
     def _between(src: list[Net] | Space, dst: list[Net] | None | Space) -> Space:
         s = src if isinstance(src, Space) else Space.of_addresses(src=src)
@@ -244,11 +256,14 @@ class Exposure:
                 svc = intent.services[rule.to]
                 nets = [Net(str(n)) for n in svc.prefixes]
                 if zone_holding(intent, list(svc.prefixes)) == zone and rule.from_ != zone:
-                    cross |= self._reply(nets, [self._pools[rule.from_]],
-                                         [*(rule.ports or svc.ports), "icmp"], None, zone)
+                    ports = [*(rule.ports or svc.ports), "icmp"]
+                    cross |= (self._stateful_reply(nets, [self._pools[rule.from_]], ports)
+                              if rule.stateful else
+                              self._reply(nets, [self._pools[rule.from_]], ports, None, zone))
             elif rule.to == zone and rule.from_ != zone:
-                cross |= self._reply(pool, [self._pools[rule.from_]], rule.ports or [],
-                                     None, zone)
+                from_ = [self._pools[rule.from_]]
+                cross |= (self._stateful_reply(pool, from_, rule.ports or []) if rule.stateful
+                          else self._reply(pool, from_, rule.ports or [], None, zone))
         for flow in intent.policy.infrastructure:
             for fz, fnets in self._end(flow.from_):
                 for tz, tnets in self._end(flow.to):
@@ -319,6 +334,11 @@ class Exposure:
                 self._missing(za, missing, where)
             for dst, dspace in destinations:
                 part = exposed & dspace
+                if part and self._via_firewall(za, dst):
+                    # the pair is routed through the firewall: what it forwards is the
+                    # most that gets through (new connections it accepts, their replies)
+                    assert self._fw_forward is not None
+                    part &= self._fw_forward
                 if not part:
                     continue
                 self._pair(za, dst, part, pieces, accepted)
@@ -334,6 +354,22 @@ class Exposure:
                     f"{', '.join(acc.to)}) covers nothing the ACLs let through: remove it "
                     f"(reason given: {reason})"))
             del space
+
+    def _via_firewall(self, za: ZoneAcl, dst: str) -> bool:
+        """Does the core hand the zone's packets for ``dst`` to the firewall (its route
+        for the zone's pool is the firewall's address on the zone's own leg)? Read from
+        the core's routing table; the leg's numbering is the intent's."""
+        if self.net is None or self._fw_forward is None or dst not in self._pools:
+            return False
+        edge = self.intent.policy.internet_edge
+        leg = int(edge.transit.network_address) + 8 * self.intent.zones[za.zone].id + 6
+        vrf = self.intent.zones[za.zone].vrf
+        target = int(self._pools[dst].network_address)
+        for use in za.uses:
+            route = self.net.lookup(use.host, vrf, target)
+            if route is not None and route.next_hop == leg and route.net.plen > 0:
+                return True
+        return False
 
     def _destinations(self) -> list[tuple[str, Space]]:
         out = [(z, Space.of_addresses(dst=[self._pools[z]]))

@@ -1,4 +1,4 @@
-"""``fellesnett audit`` against 22 simulated devices drifted on purpose.
+"""``fellesnett audit`` against 24 simulated devices drifted on purpose.
 
 The simulators start converged (each device runs its intended config, secrets as device
 hashes), then the test plants drift over independent netmiko sessions: an extra local
@@ -163,7 +163,7 @@ def _device(report: dict[str, Any], host: str) -> dict[str, Any]:
 def test_a_converged_estate_is_compliant_and_exits_0(scenario: Scenario) -> None:
     b = scenario.baseline
     assert scenario.codes["baseline"] == 0, b["summary"]
-    assert b["summary"]["devices"] == 22 and b["summary"]["compliant"] == 22
+    assert b["summary"]["devices"] == 24 and b["summary"]["compliant"] == 24
     assert b["zone_proof"]["verdict"] == "proven"
     assert all(d["software"]["status"] == "ok" and d["unsaved"]["clean"] for d in b["devices"])
     assert "other" not in b["fleet"]
@@ -332,7 +332,7 @@ def test_html_report_in_headless_chromium(scenario: Scenario) -> None:
     dom, console = _load(page.as_uri())
     assert console == [], console
     assert 'data-ready="1"' in dom  # the script ran to its end
-    assert _count(dom, "shown-count") == _count(dom, "total-count") == 22
+    assert _count(dom, "shown-count") == _count(dom, "total-count") == 24
     assert _count(dom, "sum-compliant") == report["summary"]["compliant"] == 16
     assert dom.count('class="c drift"') == 5
 

@@ -24,6 +24,7 @@ import ipaddress
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -514,7 +515,7 @@ def test_lab_is_fast_and_leaves_nothing(two_sites: tuple[int, dict[str, Any]]) -
         out["timings"]["adversarial_s"] + out["timings"]["required_s"] < LAB_BUDGET_S
     assert out["warnings"] == []
     assert not list(Path("/run/netns").glob(f"{out['prefix']}-*"))
-    assert not list(Path("/tmp").glob(f"fellesnett-lab-{out['prefix']}-*"))
+    assert not list(Path(tempfile.gettempdir()).glob(f"fellesnett-lab-{out['prefix']}-*"))
 
 
 # --------------------------------------------------------------------------- faults

@@ -1,4 +1,4 @@
-"""Live operations over real SSH against 22 simulated devices on 127.0.0.1.
+"""Live operations over real SSH against 24 simulated devices on 127.0.0.1.
 
 The simulators are started by ``fellesnett sim start`` (seeded with a plausible pre-existing
 config that drifts from the intent) and stopped at the end. Each device's config is read
