@@ -14,16 +14,17 @@ invalid intent or a crash mid-way leaves the previous output untouched.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
-import json
+import itertools
 import os
 import shutil
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,30 +104,43 @@ def _render_chunk(hosts: list[str]) -> list[tuple[str, str]]:
 def render_all(intent: Intent, hosts: list[str], workers: int | None = None,
                progress: Callable[[int], None] | None = None) -> dict[str, str]:
     """Render every host; in forked worker processes when the estate is large."""
+    out: dict[str, str] = {}
+    for done in render_stream(intent, hosts, workers):
+        out.update(done)
+        if progress:
+            progress(len(done))
+    return out
+
+
+#: hosts per task of a render worker: small enough that the parent reads (parses) the
+#: first configs while the workers render the rest
+CHUNK = 32
+
+
+def render_stream(intent: Intent, hosts: list[str], workers: int | None = None
+                  ) -> Iterator[list[tuple[str, str]]]:
+    """Rendered configs chunk by chunk, as they are done: in forked worker processes
+    when the estate is large (the caller works on each chunk meanwhile). The first chunk
+    is empty and comes at once: the workers are started, the caller may work."""
     global _WORKER_INTENT
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    out: dict[str, str] = {}
     if workers <= 1 or len(hosts) < PARALLEL_THRESHOLD or os.name != "posix":
+        yield []
         for h in hosts:
-            out[h] = render_host(intent, h)
-            if progress:
-                progress(1)
-        return out
+            yield [(h, render_host(intent, h))]
+        return
     import multiprocessing
 
-    chunks = [hosts[i:i + 64] for i in range(0, len(hosts), 64)]
+    chunks = [hosts[i:i + CHUNK] for i in range(0, len(hosts), CHUNK)]
     _WORKER_INTENT = intent
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for done in pool.map(_render_chunk, chunks):
-                for h, text in done:
-                    out[h] = text
-                if progress:
-                    progress(len(done))
+            results = pool.map(_render_chunk, chunks)
+            yield []
+            yield from results
     finally:
         _WORKER_INTENT = None
-    return out
 
 
 def manifest_text(files: dict[str, bytes]) -> str:
@@ -228,43 +242,65 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
         if progress:
             progress("render", done, len(hosts))
 
-    texts = render_all(intent, hosts, workers, step)
+    prove = run_verify and limit is None
+    if prove:
+        from nornir_tasks.verify import ConfigReader, quiet_gc, release, verify_devices
+        from nornir_tasks.verify.report import dumps
+
+        reader = ConfigReader(intent)
     result = BuildResult(out=out)
     files: dict[str, bytes] = {}
-    for host in hosts:
-        rel = config_path(intent, host)
-        files[rel] = texts[host].encode()
-        result.configs[host] = rel
-        result.lines += texts[host].count("\n")
+    texts: dict[str, str] = {}
     selected = set(hosts) if limit else None
-    for rel, text in sorted(build_docs(intent, selected).items()):
-        files[f"docs/{rel}"] = text.encode()
-        result.docs.append(f"docs/{rel}")
-    # the RADIUS authorisation policy ships with the configs it must match, and so does
-    # the firewall's forwarding policy (internet egress, stateful pairs)
-    radius = build_radius(intent)
-    for rel, text in sorted(radius.items()):
-        files[rel] = text.encode()
-    firewall = build_firewall(intent)
-    for rel, text in sorted(firewall.items()):
-        files[rel] = text.encode()
-    if run_verify and limit is None:
-        from nornir_tasks.verify import verify
-
-        if progress:
-            progress("verify", 0, 1)
-        report = verify(intent, texts, radius, firewall.get(FIREWALL_PATH))
-        if not report.ok:
-            raise VerifyFailed(report)
-        files["docs/zone-matrix.md"] = report.to_markdown().encode()
-        data = report.to_data()
-        data.pop("timings_s", None)  # the bundle stays byte-reproducible
-        files["docs/zone-matrix.json"] = (json.dumps(data, indent=2, ensure_ascii=False)
-                                          + "\n").encode()
-        result.docs += ["docs/zone-matrix.md", "docs/zone-matrix.json"]
-        result.verified = "proven"
-    elif limit is not None:
-        result.verified = "skipped: a --limit build is part of the estate"
+    stream = render_stream(intent, hosts, workers)
+    with contextlib.ExitStack() as stack:
+        first = next(stream, [])  # the workers are running (and collect their garbage)
+        if prove:
+            stack.enter_context(quiet_gc())
+        # while the workers render, this process writes the documents and policies...
+        docs = build_docs(intent, selected)
+        # the RADIUS authorisation policy ships with the configs it must match, and so
+        # does the firewall's forwarding policy (internet egress, stateful pairs)
+        radius = build_radius(intent)
+        firewall = build_firewall(intent)
+        # ...and reads each config as it arrives: the proof's parse costs no extra time
+        for chunk in itertools.chain([first], stream):
+            for host, text in chunk:
+                texts[host] = text
+                if prove:
+                    reader.add(host, text)
+            step(len(chunk))
+        for host in hosts:
+            rel = config_path(intent, host)
+            files[rel] = texts[host].encode()
+            result.configs[host] = rel
+            result.lines += texts[host].count("\n")
+        for rel, text in sorted(docs.items()):
+            files[f"docs/{rel}"] = text.encode()
+            result.docs.append(f"docs/{rel}")
+        for rel, text in sorted(radius.items()):
+            files[rel] = text.encode()
+        for rel, text in sorted(firewall.items()):
+            files[rel] = text.encode()
+        if prove:
+            if progress:
+                progress("verify", 0, 1)
+            devices, notes = reader.finish()
+            try:
+                report = verify_devices(intent, devices, notes, radius,
+                                        firewall.get(FIREWALL_PATH))
+            finally:
+                release(devices)
+            if not report.ok:
+                raise VerifyFailed(report)
+            files["docs/zone-matrix.md"] = report.to_markdown().encode()
+            data = report.to_data()
+            data.pop("timings_s", None)  # the bundle stays byte-reproducible
+            files["docs/zone-matrix.json"] = (dumps(data) + "\n").encode()
+            result.docs += ["docs/zone-matrix.md", "docs/zone-matrix.json"]
+            result.verified = "proven"
+        elif limit is not None:
+            result.verified = "skipped: a --limit build is part of the estate"
     files[MANIFEST] = manifest_text(files).encode()
     tarball = deterministic_tarball(files)
     result.tarball_sha256 = hashlib.sha256(tarball).hexdigest()

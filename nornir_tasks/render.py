@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import operator
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,13 +19,21 @@ import jinja2
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
+def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    if isinstance(value, ipaddress.IPv4Network):
+        return value
+    if isinstance(value, ipaddress.IPv4Interface):
+        return value.network
+    return ipaddress.ip_network(str(value), strict=False)
+
+
 def ios_mask(value: Any) -> str:
     """Dotted netmask of an interface or network.
 
-    >>> ios_mask(ipaddress.ip_interface("10.0.1.1/26"))
-    '255.255.255.192'
+    >>> ios_mask(ipaddress.ip_interface("10.0.1.1/26")), ios_mask("10.0.0.0/8")
+    ('255.255.255.192', '255.0.0.0')
     """
-    return str(ipaddress.ip_network(str(value), strict=False).netmask)
+    return str(_network(value).netmask)
 
 
 def ios_wildcard(value: Any) -> str:
@@ -32,15 +42,17 @@ def ios_wildcard(value: Any) -> str:
     >>> ios_wildcard(ipaddress.ip_network("10.10.0.0/24"))
     '0.0.0.255'
     """
-    return str(ipaddress.ip_network(str(value), strict=False).hostmask)
+    return str(_network(value).hostmask)
 
 
 def ip_of(value: Any) -> str:
     """Address part of an interface (``10.0.1.1/26`` -> ``10.0.1.1``).
 
-    >>> ip_of(ipaddress.ip_interface("10.0.1.1/26"))
-    '10.0.1.1'
+    >>> ip_of(ipaddress.ip_interface("10.0.1.1/26")), ip_of("10.0.1.2/26")
+    ('10.0.1.1', '10.0.1.2')
     """
+    if isinstance(value, ipaddress.IPv4Interface):
+        return str(value.ip)
     return str(ipaddress.ip_interface(str(value)).ip)
 
 
@@ -50,7 +62,7 @@ def network_of(value: Any) -> str:
     >>> network_of(ipaddress.ip_network("10.0.1.0/26"))
     '10.0.1.0'
     """
-    return str(ipaddress.ip_network(str(value), strict=False).network_address)
+    return str(_network(value).network_address)
 
 
 #: Port numbers IOS prints by keyword in ACLs (it converts them when the entry is stored).
@@ -127,6 +139,46 @@ def unnamed(value: Any) -> Any:
     return dataclasses.replace(value, name="")
 
 
+class PortBlocks:
+    """Every port of a switch: ``!``, its ``interface`` line, then its lines.
+
+    The loop runs here rather than in Jinja: an estate has hundreds of thousands of
+    ports and a few dozen distinct ones. Each distinct port (its settings, not its name)
+    is rendered by ``ios_xe/port.j2`` once per process; a routed port by
+    ``ios_xe/routed_port.j2``. The text is the templates', only the repetition is skipped.
+    """
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self.memo: dict[tuple[Any, ...], str] = {}
+        self._settings: Any = None
+
+    def __call__(self, ports: list[Any], routed_ports: list[Any],
+                 ra_guard_policy: str | None) -> str:
+        if not ports:
+            return ""
+        if self._settings is None:
+            names = [f.name for f in dataclasses.fields(ports[0]) if f.name != "name"]
+            self._settings = operator.attrgetter(*names)
+        settings = self._settings
+        routed = {r.name: r for r in routed_ports}
+        memo = self.memo
+        out = []
+        for p in ports:
+            if p.mode == "routed":
+                r = routed[p.name]
+                body = self.env.get_template("ios_xe/routed_port.j2").render(r=r)
+                out.append(f"!\ninterface {r.name}\n{body}")
+                continue
+            key = (settings(p), ra_guard_policy)
+            lines = memo.get(key)
+            if lines is None:
+                lines = memo[key] = self.env.get_template("ios_xe/port.j2").render(
+                    p=unnamed(p), ra_guard_policy=ra_guard_policy)
+            out.append(f"!\ninterface {p.name}\n{lines}")
+        return "".join(out)
+
+
 class Fragments:
     """Rendered feature fragments, memoised by their arguments.
 
@@ -150,8 +202,105 @@ class Fragments:
         return hit[0]
 
 
+class _Reads:
+    """A structured config that notes which of its attributes a template reads, down to
+    the leaves: ``cfg.management.ntp_servers`` is one read, so a template that prints the
+    NTP servers does not depend on the rest of ``management``."""
+
+    __slots__ = ("_obj", "_seen", "_path")
+
+    def __init__(self, obj: Any, seen: set[tuple[str, ...]], path: tuple[str, ...] = ()
+                 ) -> None:
+        self._obj = obj
+        self._seen = seen
+        self._path = path
+
+    def __getattr__(self, name: str) -> Any:
+        path = (*self._path, name)
+        value = getattr(self._obj, name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            # its presence is read (`{% if cfg.dot1x %}`), its fields one by one
+            self._seen.add(("type", *path))
+            return _Reads(value, self._seen, path)
+        self._seen.add(("value", *path))
+        return value
+
+    def __str__(self) -> str:  # printed whole: the whole object is read
+        self._seen.add(("value", *self._path))
+        return str(self._obj)
+
+
+def _resolve(cfg: Any, read: tuple[str, ...]) -> Any:
+    """What a read saw: ``("value", *path)`` the value, ``("type", *path)`` its type."""
+    value = cfg
+    for name in read[1:]:
+        value = getattr(value, name, _MISSING)
+        if value is _MISSING:
+            break
+    return type(value) if read[0] == "type" else value
+
+
+_MISSING = object()
+
+
+def _leaf(value: Any) -> Any:
+    """A read value as part of a key: itself when it hashes by value, else its identity
+    (the design hands every device the same list objects where the lists are the same;
+    the memo keeps the object, so its identity stays unique)."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
+class Sections:
+    """The feature templates of ``main.j2``, each rendered once per distinct input.
+
+    Most features print the same text on hundreds of devices (AAA, services, QoS and
+    IBNS classes and policies, lines, NTP). A template's text depends only on the config
+    attributes it reads, so the key of a rendered section is the value of every
+    attribute that template has ever been seen to read: equal values mean the same path
+    through the template, the same reads and the same text. Templates whose text turns
+    out to differ on every device (ports, SVIs, routes) are rendered directly after a
+    few tries, so hashing them costs nothing.
+    """
+
+    #: after this many misses, a template that is seldom hit is rendered directly
+    GIVE_UP = 16
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self.reads: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self.memo: dict[tuple[Any, ...], tuple[str, Any]] = {}
+        self.hits: dict[str, int] = {}
+        self.misses: dict[str, int] = {}
+        self.direct: set[str] = set()
+
+    def _key(self, name: str, cfg: Any) -> tuple[Any, ...]:
+        return (name, *(_leaf(_resolve(cfg, read)) for read in self.reads[name]))
+
+    def __call__(self, name: str, cfg: Any) -> str:
+        template = self.env.get_template(name)
+        if name in self.direct:
+            return template.render(cfg=cfg)
+        if name in self.reads:
+            hit = self.memo.get(self._key(name, cfg))
+            if hit is not None:
+                self.hits[name] = self.hits.get(name, 0) + 1
+                return hit[0]
+        seen: set[tuple[str, ...]] = set()
+        text = template.render(cfg=_Reads(cfg, seen))
+        self.reads[name] = tuple(sorted(seen.union(self.reads.get(name, ()))))
+        # the values read are kept with the text: a key made of identities stays valid
+        self.memo[self._key(name, cfg)] = (text, [_resolve(cfg, r) for r in self.reads[name]])
+        misses = self.misses[name] = self.misses.get(name, 0) + 1
+        if misses >= self.GIVE_UP and self.hits.get(name, 0) < misses:
+            self.direct.add(name)
+        return text
+
+
 FILTERS = {
-    "unnamed": unnamed,
     "allowed_vlan_lines": allowed_vlan_lines,
     "ios_mask": ios_mask,
     "ios_wildcard": ios_wildcard,
@@ -161,10 +310,29 @@ FILTERS = {
 }
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (``$XDG_CACHE_HOME/fellesnett/jinja``), as
+    Python keeps ``.pyc`` files: compiling the templates is a third of rendering the
+    reference estate. Jinja keys each entry on the template's source, so an edited
+    template is compiled afresh. Without a writable cache directory, nothing is kept."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "fellesnett", "jinja")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(path, os.W_OK):
+        return None
+    return jinja2.FileSystemBytecodeCache(path)
+
+
 @lru_cache(maxsize=8)
 def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
+        # templates do not change while a build runs: no stat of every file per render
+        auto_reload=False,
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -173,6 +341,8 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     env.globals["fragment"] = Fragments(env)
+    env.globals["port_blocks"] = PortBlocks(env)
+    env.globals["section"] = Sections(env)
     return env
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from ipaddress import IPv4Network
+from typing import Any
 
 from nornir_tasks.design.structured import (
     Aaa,
@@ -43,14 +44,61 @@ def management_vrf(intent: Intent, host: str) -> str | None:
 
 
 def build_management(intent: Intent, host: str) -> Management:
-    """Management plane: AAA, NTP, syslog, SNMPv3, DNS, banner, vty access."""
+    """Management plane: AAA, NTP, syslog, SNMPv3, DNS, banner, vty access.
+
+    The parts that are the same on many devices are the same objects (one per intent and
+    distinct value): the renderer keys its memo of feature texts on them.
+    """
     m = intent.management
-    a = intent.aaa
     site = intent.site_of(host)
     dev = intent.devices[host]
     source = mgmt_svi(intent)
     vrf = management_vrf(intent, host)
-    aaa = Aaa(
+    shared = _shared_management(intent)
+    aaa = shared.get(("aaa", source, vrf))
+    if aaa is None:
+        aaa = shared[("aaa", source, vrf)] = _aaa(intent, source, vrf)
+    location = ascii_text(dev.location or site.name)
+    snmp = shared.get(("snmp", location))
+    if snmp is None:
+        snmp = shared[("snmp", location)] = Snmp(
+            group=SNMP_GROUP,
+            view=SNMP_VIEW,
+            acl=SNMP_ACL,
+            users=sorted(u.name for u in m.snmp_users),
+            collectors=sorted(m.snmp_collectors),
+            contact=m.contact,
+            location=location,
+        )
+    lists = shared.get("lists")
+    if lists is None:
+        lists = shared["lists"] = (list(m.dns_servers), list(m.ntp_servers),
+                                   list(m.syslog_servers))
+    return Management(
+        hostname=host,
+        domain_name=m.domain_name,
+        vrf=vrf,
+        source_interface=source,
+        timezone=m.timezone,
+        summer_time=m.summer_time,
+        banner=m.banner,
+        dns_servers=lists[0],
+        ntp_servers=lists[1],
+        syslog_servers=lists[2],
+        snmp=snmp,
+        aaa=aaa,
+        vty_acl=VTY_ACL,
+    )
+
+
+@per_intent
+def _shared_management(intent: Intent) -> dict[object, Any]:
+    return {}
+
+
+def _aaa(intent: Intent, source: str, vrf: str | None) -> Aaa:
+    a = intent.aaa
+    return Aaa(
         tacacs_group=TACACS_GROUP,
         radius_group=RADIUS_GROUP,
         tacacs_servers=[Server(s.name, s.address) for s in a.tacacs.servers],
@@ -66,30 +114,6 @@ def build_management(intent: Intent, host: str) -> Management:
         dead_time_minutes=a.radius.dead_time_minutes,
         source_interface=source,
         vrf=vrf,
-    )
-    snmp = Snmp(
-        group=SNMP_GROUP,
-        view=SNMP_VIEW,
-        acl=SNMP_ACL,
-        users=sorted(u.name for u in m.snmp_users),
-        collectors=sorted(m.snmp_collectors),
-        contact=m.contact,
-        location=ascii_text(dev.location or site.name),
-    )
-    return Management(
-        hostname=host,
-        domain_name=m.domain_name,
-        vrf=vrf,
-        source_interface=source,
-        timezone=m.timezone,
-        summer_time=m.summer_time,
-        banner=m.banner,
-        dns_servers=list(m.dns_servers),
-        ntp_servers=list(m.ntp_servers),
-        syslog_servers=list(m.syslog_servers),
-        snmp=snmp,
-        aaa=aaa,
-        vty_acl=VTY_ACL,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ from nornir_tasks.design.structured import (
 )
 from nornir_tasks.intent.checks import UNUSED_PROFILE
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import (
     Overlay,
     PortMode,
@@ -92,8 +94,22 @@ class _Link:
     site_addr: ipaddress.IPv4Interface
 
 
-def transit_links(intent: Intent, slug: str) -> Iterator[_Link]:
+def transit_links(intent: Intent, slug: str) -> tuple[_Link, ...]:
     """The per-zone links of a site (or, for the core site, of the core pair)."""
+    links = _transit_links(intent)
+    hit = links.get(slug)
+    if hit is None:
+        hit = links[slug] = tuple(_site_links(intent, slug))
+    return hit
+
+
+@per_intent
+def _transit_links(intent: Intent) -> dict[str, tuple[_Link, ...]]:
+    # asked for by each core for every site, and by the docs: computed once per site
+    return {}
+
+
+def _site_links(intent: Intent, slug: str) -> Iterator[_Link]:
     site = intent.sites[slug]
     assert site.transit is not None and site.wan_vlan_base is not None
     zones = sorted(intent.zones) if site.kind is SiteKind.core else intent.zones_at(site)
@@ -432,9 +448,33 @@ def _ports(intent: Intent, host: str, site_zones: list[str],
     return out, channels
 
 
+#: a Port's fields after its name, in order (a port is its name and these settings)
+_PORT_SETTINGS = operator.attrgetter(*[f.name for f in dataclasses.fields(Port)][1:])
+
+
 def _port(intent: Intent, name: str, prof: PortProfile, pname: str, desc: str | None,
           site_zones: list[str], core_link_vlans: list[int],
           channel_group: int | None = None) -> Port:
+    """The port ``name`` with a profile's settings; each distinct setting is worked out
+    once per intent (an estate has hundreds of thousands of ports, a few hundred kinds)."""
+    memo = _port_settings(intent)
+    key = (pname, desc, tuple(site_zones), tuple(core_link_vlans), channel_group)
+    settings = memo.get(key)
+    if settings is None:
+        settings = memo[key] = _PORT_SETTINGS(_new_port(intent, "", prof, pname, desc,
+                                                        site_zones, core_link_vlans,
+                                                        channel_group))
+    return Port(name, *settings)  # type: ignore[arg-type]  # a Port's own fields
+
+
+@per_intent
+def _port_settings(intent: Intent) -> dict[tuple[object, ...], tuple[object, ...]]:
+    return {}
+
+
+def _new_port(intent: Intent, name: str, prof: PortProfile, pname: str, desc: str | None,
+              site_zones: list[str], core_link_vlans: list[int],
+              channel_group: int | None = None) -> Port:
     z = intent.zones
     description = ascii_text(desc or prof.description)
     auth = (prof.dot1x or prof.mab) and not prof.shutdown

@@ -23,12 +23,41 @@ def usable_hosts(net: ipaddress.IPv4Network) -> int:
     ...     ipaddress.IPv4Network("10.0.0.0/31"))
     (62, 2)
     """
-    return net.num_addresses - 2 if net.prefixlen <= 30 else net.num_addresses
+    addresses = 1 << (net.max_prefixlen - net.prefixlen)  # net.num_addresses, in one step
+    return addresses - 2 if net.prefixlen <= 30 else addresses
 
 
 def gateway_address(intent: Intent, net: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
     """The zone gateway: the same host number in every prefix (the core's HSRP VIP too)."""
     return net.network_address + intent.management.mgmt_gateway_host
+
+
+def ip_text(addr: ipaddress.IPv4Address | int) -> str:
+    """``str(IPv4Address(addr))``: ipaddress spells an address in Python, and the docs of a
+    county spell a few hundred thousand.
+
+    >>> ip_text(ipaddress.IPv4Address("10.0.12.1")), ip_text(0xC0A80001)
+    ('10.0.12.1', '192.168.0.1')
+    """
+    n = int(addr)
+    return f"{n >> 24}.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
+
+def net_text(net: ipaddress.IPv4Network) -> str:
+    """``str(net)`` of an IPv4 network.
+
+    >>> net_text(ipaddress.IPv4Network("10.0.12.0/27"))
+    '10.0.12.0/27'
+    """
+    return f"{ip_text(net.network_address)}/{net.prefixlen}"
+
+
+def gateway_text(intent: Intent, net: ipaddress.IPv4Network) -> str:
+    """``str(gateway_address(intent, net))``."""
+    n = int(net.network_address) + intent.management.mgmt_gateway_host
+    if n > 0xFFFFFFFF:  # past the address space: let ipaddress say so
+        return str(gateway_address(intent, net))
+    return ip_text(n)
 
 
 def sites_in_order(intent: Intent) -> list[tuple[str, Site]]:
@@ -74,7 +103,10 @@ __all__ = [
     "SWITCH_ROLES",
     "core_pair",
     "gateway_address",
+    "gateway_text",
+    "ip_text",
     "is_gre",
+    "net_text",
     "rule_ports",
     "sites_in_order",
     "usable_hosts",

@@ -15,8 +15,9 @@ from dataclasses import dataclass, fields
 from nornir_tasks.design.switch import transit_links
 from nornir_tasks.handover.facts import (
     core_pair,
-    gateway_address,
+    gateway_text,
     is_gre,
+    net_text,
     sites_in_order,
     usable_hosts,
     wan_block,
@@ -70,17 +71,18 @@ def ip_plan_rows(intent: Intent) -> list[IpPlanRow]:
         else:
             gateway_on = intent.gateway_of(slug)
         c = site.circuit
+        transit_block = net_text(site.transit) if site.transit else ""
         for zone in intent.zones_at(site):
             z = intent.zones[zone]
             net = site.prefixes[zone]
             link = links.get(zone)
             rows.append(IpPlanRow(
                 site=slug, site_name=site.name, kind=site.kind.value, index=site.index,
-                zone=zone, vlan=z.vlan, vrf=z.vrf, prefix=str(net),
-                gateway=str(gateway_address(intent, net)), gateway_on=gateway_on,
+                zone=zone, vlan=z.vlan, vrf=z.vrf, prefix=net_text(net),
+                gateway=gateway_text(intent, net), gateway_on=gateway_on,
                 usable_hosts=usable_hosts(net), dhcp=yes_no(z.dhcp),
-                transit_block=str(site.transit or ""),
-                transit_link=str(link.core_addr.network) if link else "",
+                transit_block=transit_block,
+                transit_link=net_text(link.core_addr.network) if link else "",
                 wan_number=str(link.number) if link else "",
                 wan_kind=_wan_kind(site) if link else "",
                 circuit_type=c.type.value if c else "",

@@ -41,8 +41,16 @@ def md_table(headers: Sequence[str], rows: Iterable[Sequence[object]],
     align = set(right)
     lines = ["| " + " | ".join(md_cell(h) for h in headers) + " |",
              "|" + "|".join("---:" if i in align else "---" for i in range(len(headers))) + "|"]
-    lines.extend("| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows)
+    lines.extend(_row(row) for row in rows)
     return lines
+
+
+def _row(row: Sequence[object]) -> str:
+    cells = [str(c) for c in row]
+    text = "".join(cells)
+    if "|" in text or "\n" in text or not all(cells):
+        cells = [md_cell(c) for c in cells]  # rare: the cells md_cell changes
+    return "| " + " | ".join(cells) + " |"
 
 
 def yes_no(flag: bool) -> str:

@@ -29,6 +29,7 @@ from nornir_tasks.handover.markdown import GENERATED, md_table
 from nornir_tasks.intent.checks import INTERNET
 from nornir_tasks.intent.flows import end_zones, host_zones
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import AuthMethod, Overlay, Role, SiteKind
 from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.policy import service_zone
@@ -149,11 +150,23 @@ def _gre(intent: Intent) -> list[Finding]:
 
 
 def _where(intent: Intent, addr: ipaddress.IPv4Address) -> str:
+    # site prefixes do not overlap (the intent checks say so): at most one holds addr
+    n = int(addr)
+    for plen, by_start in _site_prefixes(intent):
+        hit = by_start.get(n & (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF)
+        if hit is not None:
+            return hit
+    return "outside the estate"
+
+
+@per_intent
+def _site_prefixes(intent: Intent) -> list[tuple[int, dict[int, str]]]:
+    """``slug/zone`` of every site prefix by its first address, per prefix length."""
+    by_len: dict[int, dict[int, str]] = defaultdict(dict)
     for slug, site in intent.sites.items():
         for zone, net in site.prefixes.items():
-            if addr in net:
-                return f"{slug}/{zone}"
-    return "outside the estate"
+            by_len[net.prefixlen].setdefault(int(net.network_address), f"{slug}/{zone}")
+    return sorted(by_len.items())
 
 
 def _spof(intent: Intent) -> list[Finding]:
@@ -497,10 +510,16 @@ def _secrets(intent: Intent) -> list[Finding]:
 
 def ros_findings(intent: Intent) -> list[Finding]:
     """Every finding, ordered by severity then id."""
+    return list(_findings(intent))
+
+
+@per_intent
+def _findings(intent: Intent) -> tuple[Finding, ...]:
+    # once per intent: the Markdown and the JSON report hold the same findings
     found = [*_wan(intent), *_spof(intent), *_exposure(intent), *_accepted_exposures(intent),
              *_ports(intent),
              *_gre(intent), *_secrets(intent)]
-    return sorted(found, key=lambda f: (f.severity, CATEGORIES.index(f.category), f.id))
+    return tuple(sorted(found, key=lambda f: (f.severity, CATEGORIES.index(f.category), f.id)))
 
 
 def ros_markdown(intent: Intent) -> str:

@@ -7,9 +7,13 @@ one list.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -45,6 +49,8 @@ def _walk_secrets(obj: object, path: str) -> Iterator[tuple[str, str, BaseModel]
     so a walk finds new ones without this module having to learn about them first.
     """
     if isinstance(obj, BaseModel):
+        if _secret_free(type(obj)):
+            return  # a device or site: thousands of them, none can hold a secret
         for name in type(obj).model_fields:
             value = getattr(obj, name)
             key = f"{path}.{name}" if path else name
@@ -58,6 +64,45 @@ def _walk_secrets(obj: object, path: str) -> Iterator[tuple[str, str, BaseModel]
     elif isinstance(obj, list | tuple):
         for i, item in enumerate(obj):
             yield from _walk_secrets(item, f"{path}[{i}]")
+
+
+#: field types whose values hold no model, so no secret field below them
+_LEAVES = (str, int, float, bytes, type(None), Enum, ipaddress.IPv4Address,
+           ipaddress.IPv4Network, ipaddress.IPv4Interface, ipaddress.IPv6Address,
+           ipaddress.IPv6Network, ipaddress.IPv6Interface)
+_CONTAINERS = (list, tuple, dict, set, frozenset, Union, UnionType)
+_FREE: dict[type[BaseModel], bool] = {}
+
+
+def _secret_free(cls: type[BaseModel]) -> bool:
+    """No instance of ``cls`` holds a secret-named field at any depth, by its field types
+    (validated models hold what their annotations say). Anything the types do not tell
+    (``Any``, a class of unknown kind) counts as possibly holding one, so it is walked.
+
+    >>> from nornir_tasks.intent.model import Aaa, Device
+    >>> _secret_free(Device), _secret_free(Aaa)
+    (True, False)
+    """
+    if cls not in _FREE:
+        _FREE[cls] = False  # while deciding: a model that contains itself is walked
+        _FREE[cls] = all(not (name == "secret" or name.endswith("_secret"))
+                         and _free_type(info.annotation)
+                         for name, info in cls.model_fields.items())
+    return _FREE[cls]
+
+
+def _free_type(tp: object) -> bool:
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _free_type(get_args(tp)[0])
+    if origin is not None:
+        return origin in _CONTAINERS and all(_free_type(a) for a in get_args(tp)
+                                             if a is not Ellipsis)
+    if not isinstance(tp, type):
+        return False
+    if issubclass(tp, BaseModel):
+        return _secret_free(tp)
+    return issubclass(tp, _LEAVES)
 
 
 def secret_uses(intent: Intent) -> list[SecretUse]:

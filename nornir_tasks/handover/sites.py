@@ -11,8 +11,9 @@ from nornir_tasks.design.switch import transit_links
 from nornir_tasks.handover.facts import (
     SWITCH_ROLES,
     core_pair,
-    gateway_address,
+    gateway_text,
     is_gre,
+    net_text,
     sites_in_order,
     usable_hosts,
     wan_block,
@@ -21,6 +22,7 @@ from nornir_tasks.handover.markdown import GENERATED, NONE, md_table, md_text, y
 from nornir_tasks.handover.topology import site_mermaid
 from nornir_tasks.intent.checks import UNUSED_PROFILE
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import Overlay, Role, Site, SiteKind
 from nornir_tasks.interfaces import (
     expand_interface_range,
@@ -61,7 +63,6 @@ def port_map(intent: Intent, host: str) -> tuple[list[PortRow], list[str]]:
     the port map, so without them the sheet would show a live circuit as unused.
     """
     dev = intent.devices[host]
-    model = intent.device_models[dev.model]
     slug = intent.device_site[host]
     site = intent.sites[slug]
     key: dict[str, tuple[str, str]] = {}
@@ -89,7 +90,31 @@ def port_map(intent: Intent, host: str) -> tuple[list[PortRow], list[str]]:
                              f"GRE to {len(sites)} sites")
             else:
                 key[port] = ("nni", f"NNI {providers}, 802.1Q to {len(sites)} sites")
-    every = [n for spec in model.interfaces for n in expand_interface_range(spec)]
+    rows, unused = _port_rows(intent, dev.model, tuple(key.items()))
+    return list(rows), list(unused)
+
+
+@per_intent
+def _port_rows_memo(intent: Intent) -> dict[tuple[object, ...],
+                                          tuple[tuple[PortRow, ...], tuple[str, ...]]]:
+    return {}  # filled as asked: most switches of a model share their port map
+
+
+def _port_rows(intent: Intent, model_name: str, key: tuple[tuple[str, tuple[str, str]], ...]
+               ) -> tuple[tuple[PortRow, ...], tuple[str, ...]]:
+    """The rows and unused ranges of a port map: a function of the model's interfaces and
+    each port's (profile, description) alone, so switches alike are compressed once."""
+    memo = _port_rows_memo(intent)
+    hit = memo.get((model_name, key))
+    if hit is None:
+        rows, unused = _compress_ports(intent.device_models[model_name].interfaces, dict(key))
+        hit = memo[(model_name, key)] = (tuple(rows), tuple(unused))
+    return hit
+
+
+def _compress_ports(interfaces: list[str], key: dict[str, tuple[str, str]]
+                    ) -> tuple[list[PortRow], list[str]]:
+    every = [n for spec in interfaces for n in expand_interface_range(spec)]
     position = {n: i for i, n in enumerate(every)}
 
     def order(rng: str) -> tuple[int, tuple[object, ...]]:
@@ -150,8 +175,9 @@ def site_sheet(intent: Intent, slug: str, hosts: list[str]) -> str:
     for zone in intent.zones_at(site):
         z = intent.zones[zone]
         net = site.prefixes[zone]
-        gwa = f"{gateway_address(intent, net)}" + (" (HSRP VIP)" if is_core else "")
-        zrows.append([zone, z.vlan, z.vrf, str(net), gwa, usable_hosts(net), yes_no(z.dhcp)])
+        gwa = gateway_text(intent, net) + (" (HSRP VIP)" if is_core else "")
+        zrows.append([zone, z.vlan, z.vrf, net_text(net), gwa, usable_hosts(net),
+                      yes_no(z.dhcp)])
     out += md_table(["Zone", "VLAN", "VRF", "Prefix", "Gateway", "Usable hosts", "DHCP"],
                     zrows, right=[1, 5])
 

@@ -21,6 +21,7 @@ DHCP assumptions (also written at the top of ``docs/dhcp.md``):
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import ipaddress
 from dataclasses import dataclass, fields
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from nornir_tasks.design.structured import secret_placeholder
 from nornir_tasks.design.switch import route_target, transit_links
-from nornir_tasks.handover.facts import gateway_address
+from nornir_tasks.handover.facts import gateway_address, gateway_text, ip_text
 from nornir_tasks.handover.markdown import GENERATED, md_table
 from nornir_tasks.handover.secrets_doc import secret_uses
 from nornir_tasks.intent.loader import Intent
@@ -80,33 +81,33 @@ def free_range(net: ipaddress.IPv4Network, used: set[ipaddress.IPv4Address]
     if net.prefixlen >= 31:
         return None
     first, last = int(net.network_address) + 1, int(net.broadcast_address) - 1
-    taken = {int(a) for a in used if first <= int(a) <= last}
+    # the gaps between the used addresses, lowest first (not every address: a /16 is big)
     best: tuple[int, int] | None = None
-    start: int | None = None
-    for n in range(first, last + 2):
-        if n <= last and n not in taken:
-            if start is None:
-                start = n
-            continue
-        if start is not None and (best is None or n - start > best[1] - best[0] + 1):
+    start = first
+    for n in [*sorted({int(a) for a in used if first <= int(a) <= last}), last + 1]:
+        if n > start and (best is None or n - start > best[1] - best[0] + 1):
             best = (start, n - 1)
-        start = None
+        start = n + 1
     if best is None:
         return None
     return ipaddress.IPv4Address(best[0]), ipaddress.IPv4Address(best[1])
 
 
-def _static_addresses(intent: Intent, slug: str, net: ipaddress.IPv4Network
-                      ) -> set[ipaddress.IPv4Address]:
+def _device_addresses(intent: Intent, slug: str) -> list[ipaddress.IPv4Address]:
+    """Every address the inventory gives a device of the site (management, RMI)."""
+    return [addr for host in intent.site_devices(slug)
+            for addr in (intent.devices[host].ansible_host, intent.devices[host].standby_address,
+                         intent.devices[host].rmi_address) if addr is not None]
+
+
+def _static_addresses(intent: Intent, slug: str, net: ipaddress.IPv4Network,
+                      devices: list[ipaddress.IPv4Address]) -> set[ipaddress.IPv4Address]:
     gw = gateway_address(intent, net)
     used = {gw}
     if intent.sites[slug].kind is SiteKind.core:
         used |= {gw + 1, gw + 2}  # the HSRP pair's own SVI addresses (design/switch.py)
-    for host in intent.site_devices(slug):
-        d = intent.devices[host]
-        for addr in (d.ansible_host, d.standby_address, d.rmi_address):
-            if addr is not None and addr in net:
-                used.add(addr)
+    first, last = int(net.network_address), int(net.broadcast_address)
+    used.update(a for a in devices if first <= int(a) <= last)
     return used
 
 
@@ -115,31 +116,35 @@ def dhcp_scopes(intent: Intent) -> list[DhcpScope]:
     m = intent.management
     wlcs = sorted(str(d.ansible_host) for d in intent.devices.values()
                   if d.role is Role.wlc and d.ansible_host is not None)
+    dns = " ".join(str(a) for a in m.dns_servers)
+    ntp = " ".join(str(a) for a in m.ntp_servers)
     out: list[DhcpScope] = []
     for slug, site in sorted(intent.sites.items(), key=lambda kv: (kv[1].index, kv[0])):
         relay = ("HSRP pair " + "/".join(sorted(
             h for h in intent.site_devices(slug) if intent.devices[h].role is Role.core))
             if site.kind is SiteKind.core else intent.gateway_of(slug))
+        devices = _device_addresses(intent, slug)
         for zone in intent.zones_at(site):
             z = intent.zones[zone]
             if not z.dhcp:
                 continue
             net = site.prefixes[zone]
-            used = _static_addresses(intent, slug, net)
+            used = _static_addresses(intent, slug, net, devices)
             rng = free_range(net, used)
             if rng is None:
                 continue
-            excluded = sorted(a for a in used if a in net)
+            first, last = int(net.network_address), int(net.broadcast_address)
+            excluded = sorted(a for a in used if first <= int(a) <= last)
             out.append(DhcpScope(
                 site=slug, site_name=site.name, zone=zone, vlan=z.vlan, vrf=z.vrf,
-                network=str(net.network_address), netmask=str(net.netmask),
-                gateway=str(gateway_address(intent, net)),
-                range_start=str(rng[0]), range_end=str(rng[1]),
+                network=ip_text(net.network_address), netmask=ip_text(net.netmask),
+                gateway=gateway_text(intent, net),
+                range_start=ip_text(rng[0]), range_end=ip_text(rng[1]),
                 addresses=int(rng[1]) - int(rng[0]) + 1,
-                excluded=" ".join(str(a) for a in excluded),
-                dns_servers=" ".join(str(a) for a in m.dns_servers),
+                excluded=" ".join(ip_text(a) for a in excluded),
+                dns_servers=dns,
                 domain_name=m.domain_name,
-                ntp_servers=" ".join(str(a) for a in m.ntp_servers),
+                ntp_servers=ntp,
                 capwap_controller=" ".join(wlcs) if zone == intent.wireless.ap_zone else "",
                 relay_from=relay))
     return out
@@ -183,6 +188,7 @@ def dhcp_md(intent: Intent, scopes: list[DhcpScope]) -> str:
     return "\n".join(out) + "\n"
 
 
+@functools.lru_cache(maxsize=64)
 def _plen(netmask: str) -> int:
     return ipaddress.IPv4Network(f"0.0.0.0/{netmask}").prefixlen
 

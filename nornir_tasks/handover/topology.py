@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 
 from nornir_tasks.handover.markdown import GENERATED, md_table
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import Overlay, Role, Site, SiteKind
 
 KIND_FILL = {
@@ -211,13 +212,48 @@ def estate_svg(intent: Intent) -> str:
 
 
 def _word(host: str, text: str | None) -> bool:
-    return bool(text) and re.search(rf"(?<![\w-]){re.escape(host)}(?![\w-])", text or "") \
-        is not None
+    """Does ``text`` name ``host`` as a whole word (not inside a longer name)?
+
+    The regex ``(?<![\\w-])<host>(?![\\w-])`` by hand: compiling one per host and port
+    description (more hosts than the regex cache holds) was most of a county's site pages.
+
+    >>> _word("sw1", "uplink to sw1"), _word("sw1", "sw10"), _word("sw1", "x-sw1")
+    (True, False, False)
+    """
+    if not text:
+        return False
+    at = text.find(host)
+    while at >= 0:
+        end = at + len(host)
+        if (at == 0 or not _is_word_char(text[at - 1])) and (
+                end == len(text) or not _is_word_char(text[end])):
+            return True
+        if at == len(text):
+            return False
+        at = text.find(host, at + 1)
+    return False
+
+
+def _is_word_char(ch: str) -> bool:
+    """``[\\w-]`` as ``re`` reads it (``\\w``: alphanumeric in Unicode, or ``_``)."""
+    return ch.isalnum() or ch in "_-"
+
+
+@per_intent
+def _site_links(intent: Intent) -> dict[str, tuple[tuple[str, str, str], ...]]:
+    return {}  # filled per site as asked: the sheet, the mermaid and the SVG ask each
 
 
 def site_links(intent: Intent, slug: str) -> list[tuple[str, str, str]]:
     """``(upper, lower, lower's port on upper)`` for every switch, controller and AP of a
     site, upper-most first; the site gateway (or core pair) has no upper device here."""
+    memo = _site_links(intent)
+    if slug not in memo:
+        memo[slug] = tuple(_find_site_links(intent, slug))
+    return list(memo[slug])
+
+
+def _find_site_links(intent: Intent, slug: str) -> list[tuple[str, str, str]]:
     hosts = intent.site_devices(slug)
     switches = [h for h in hosts if intent.devices[h].role in (Role.core, Role.distribution,
                                                                Role.access, Role.wlc)]
@@ -329,7 +365,10 @@ def _mid(name: str) -> str:
     >>> _mid("alta-skole-acc01")
     'n_alta_skole_acc01'
     """
-    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return "n_" + _NOT_ID.sub("_", name)
+
+
+_NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 
 
 def _mlabel(text: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from nornir_tasks.errors import Problem, key_path
 from nornir_tasks.intent.flows import NOC, zone_holding
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, Intent
+from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import (
     CircuitType,
     FlowEnd,
@@ -49,6 +50,25 @@ def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
     problems.extend(_links(intent))
     problems.extend(_capacity(intent))
     return problems
+
+
+def _within(net: ipaddress.IPv4Network, pool: ipaddress.IPv4Network) -> bool:
+    """``net.subnet_of(pool)``, in integers: ipaddress compares address objects, and every
+    site prefix is checked against its pool.
+
+    >>> N = ipaddress.IPv4Network
+    >>> _within(N("10.1.2.0/24"), N("10.0.0.0/8")), _within(N("10.0.0.0/8"), N("10.1.0.0/16"))
+    (True, False)
+    """
+    return net.prefixlen >= pool.prefixlen and (
+        int(net.network_address) ^ int(pool.network_address)) >> (32 - pool.prefixlen) == 0
+
+
+@per_intent
+def _model_interfaces(intent: Intent) -> dict[str, frozenset[str]]:
+    """Every interface of each device model (asked for every switch and circuit)."""
+    return {name: frozenset(i for spec in model.interfaces for i in expand_interface_range(spec))
+            for name, model in intent.device_models.items()}
 
 
 def _site_file(slug: str) -> str:
@@ -227,10 +247,9 @@ def _flow_end(intent: Intent, f: str, path: str, end: FlowEnd) -> Iterator[Probl
 def _services_and_edge(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
     """Every service must sit inside a zone's committed prefix (that is its VRF), and the
     internet edge must not collide with the pools or VLANs."""
-    prefixes = [(z, n) for s in intent.sites.values() for z, n in s.prefixes.items()]
     for name, svc in sorted(intent.services.items()):
         for i, net in enumerate(svc.prefixes):
-            if not any(net.subnet_of(p) for _, p in prefixes):
+            if zone_holding(intent, [net]) is None:  # no site prefix holds it
                 yield Problem(sf["services"], key_path("services", name, "prefixes", i),
                               f"{net} lies in no zone prefix of any site, so no VRF holds it")
     edge = intent.policy.internet_edge
@@ -383,7 +402,7 @@ def _sites(intent: Intent) -> Iterator[Problem]:
                 yield Problem(f, f"site.prefixes.{z}", f"zone {z!r} does not exist at "
                               f"{site.kind.value} sites")
                 continue
-            if not net.subnet_of(pool.pool):
+            if not _within(net, pool.pool):
                 yield Problem(f, f"site.prefixes.{z}", f"{net} is outside the {z} pool {pool.pool}")
             if net.prefixlen != pool.prefix_length[site.kind]:
                 yield Problem(f, f"site.prefixes.{z}", f"{net} should be "
@@ -399,7 +418,7 @@ def _sites(intent: Intent) -> Iterator[Problem]:
             yield Problem(f, "site.transit", "required (allocate with `fellesnett site add`)")
         else:
             tp = intent.pools.transit
-            if not site.transit.subnet_of(tp.pool) or site.transit.prefixlen != tp.block_length:
+            if not _within(site.transit, tp.pool) or site.transit.prefixlen != tp.block_length:
                 yield Problem(f, "site.transit",
                               f"{site.transit} must be a /{tp.block_length} inside {tp.pool}")
         if site.wan_vlan_base is None:
@@ -455,31 +474,38 @@ def _circuit(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
 
 
 def _port_exists(intent: Intent, host: str, port: str, f: str, path: str) -> Iterator[Problem]:
-    model = intent.device_models.get(intent.devices[host].model)
-    if model is None:
+    have = _model_interfaces(intent).get(intent.devices[host].model)
+    if have is None:
         return
-    have = {i for spec in model.interfaces for i in expand_interface_range(spec)}
     if port not in have:
         yield Problem(f, path, f"{port} does not exist on {host} ({intent.devices[host].model})")
 
 
 def _prefix_overlaps(intent: Intent) -> Iterator[Problem]:
-    nets: list[tuple[ipaddress.IPv4Network, str, str]] = []
+    # (first address, -length, slug, key path, last address, prefix)
+    nets: list[tuple[int, int, str, str, int, ipaddress.IPv4Network]] = []
     for slug, site in intent.sites.items():
         for z, net in site.prefixes.items():
-            nets.append((net, slug, f"site.prefixes.{z}"))
+            nets.append(_span(net, slug, f"site.prefixes.{z}"))
         if site.transit is not None:
-            nets.append((site.transit, slug, "site.transit"))
-    nets.sort(key=lambda t: (int(t[0].network_address), -t[0].prefixlen, t[1], t[2]))
-    # sorted by start address, a prefix can only overlap the widest one still open before it
-    widest: tuple[ipaddress.IPv4Network, str, str] | None = None
+            nets.append(_span(site.transit, slug, "site.transit"))
+    nets.sort(key=lambda t: t[:4])
+    # sorted by start address, a prefix can only overlap the widest one still open before
+    # it, and does so when it starts before that one ends
+    widest: tuple[int, int, str, str, int, ipaddress.IPv4Network] | None = None
     for item in nets:
-        net, slug, path = item
-        if widest is not None and net.overlaps(widest[0]):
+        start, _, slug, path, end, net = item
+        if widest is not None and start <= widest[4]:
             yield Problem(_site_file(slug), path,
-                          f"{net} overlaps {widest[0]} ({_site_file(widest[1])}: {widest[2]})")
-        if widest is None or int(net.broadcast_address) > int(widest[0].broadcast_address):
+                          f"{net} overlaps {widest[5]} ({_site_file(widest[2])}: {widest[3]})")
+        if widest is None or end > widest[4]:
             widest = item
+
+
+def _span(net: ipaddress.IPv4Network, slug: str,
+          path: str) -> tuple[int, int, str, str, int, ipaddress.IPv4Network]:
+    start = int(net.network_address)
+    return start, -net.prefixlen, slug, path, start | (0xFFFFFFFF >> net.prefixlen), net
 
 
 def _devices(intent: Intent) -> Iterator[Problem]:
@@ -497,6 +523,7 @@ def _devices(intent: Intent) -> Iterator[Problem]:
         yield Problem(*_where(intent, second, "connected_to", "port"),
                       f"{v[1]} of {v[0]} is already taken by {first}")  # type: ignore[index]
     per_site: dict[str, list[str]] = defaultdict(list)
+    mgmt_gateway: dict[str, ipaddress.IPv4Address] = {}  # by site
     for host in sorted(intent.devices):
         dev = intent.devices[host]
         slug = intent.device_site[host]
@@ -518,11 +545,13 @@ def _devices(intent: Intent) -> Iterator[Problem]:
             yield Problem(*_where(intent, host, "ansible_host"), "required (management address)")
         elif site is not None and mz in site.prefixes:
             net = site.prefixes[mz]
-            gw = net.network_address + intent.management.mgmt_gateway_host
+            if slug not in mgmt_gateway:
+                mgmt_gateway[slug] = net.network_address + intent.management.mgmt_gateway_host
+            gw = mgmt_gateway[slug]
             is_gw = (site.kind is not SiteKind.core and dev.role in SWITCH_ROLES
                      and intent.gateway_of(slug) == host)
-            if dev.ansible_host not in net or dev.ansible_host in (
-                    net.network_address, net.broadcast_address):
+            lo, hi = int(net.network_address), int(net.broadcast_address)
+            if not lo < int(dev.ansible_host) < hi:  # not a host address of the prefix
                 yield Problem(*_where(intent, host, "ansible_host"),
                               f"{dev.ansible_host} is not a host address of the site's "
                               f"{mz} prefix {net}")
@@ -611,27 +640,30 @@ def _wlc_addresses(intent: Intent, host: str) -> Iterator[Problem]:
 def _ports(intent: Intent, host: str) -> Iterator[Problem]:
     dev = intent.devices[host]
     f = intent.host_files[host].get("ports", HOSTS_FILE)
-    model = intent.device_models[dev.model]
-    have = {i for spec in model.interfaces for i in expand_interface_range(spec)}
+    have = _model_interfaces(intent)[dev.model]
     site = intent.site_of(host)
     taken: dict[str, int] = {}
+
+    def path(i: int, key: str) -> str:  # only built for a problem: most ports have none
+        return (key_path(host, "ports", i, key) if f == HOSTS_FILE
+                else key_path("ports", i, key))
+
     for i, pa in enumerate(dev.ports):
-        path = key_path(host, "ports", i) if f == HOSTS_FILE else key_path("ports", i)
         prof = intent.port_profiles.get(pa.profile)
         if prof is None:
-            yield Problem(f, f"{path}.profile", f"no such port profile {pa.profile!r}")
+            yield Problem(f, path(i, "profile"), f"no such port profile {pa.profile!r}")
         else:
             # a trunk carries the listed zones where the site has them; access and native
             # VLANs must exist at the site
-            for z in filter(None, [prof.zone, prof.voice_zone, prof.native_zone]):
-                if z not in site.prefixes and z in intent.zones:
-                    yield Problem(f, f"{path}.profile", f"profile {pa.profile!r} uses zone "
+            for z in (prof.zone, prof.voice_zone, prof.native_zone):
+                if z and z not in site.prefixes and z in intent.zones:
+                    yield Problem(f, path(i, "profile"), f"profile {pa.profile!r} uses zone "
                                   f"{z!r}, which site {intent.device_site[host]} has no prefix for")
         for name in expand_interface_range(pa.range):
             if name not in have:
-                yield Problem(f, f"{path}.range", f"{name} does not exist on {dev.model}")
+                yield Problem(f, path(i, "range"), f"{name} does not exist on {dev.model}")
             elif name in taken:
-                yield Problem(f, f"{path}.range", f"{name} is already in ports[{taken[name]}]")
+                yield Problem(f, path(i, "range"), f"{name} is already in ports[{taken[name]}]")
             else:
                 taken[name] = i
 

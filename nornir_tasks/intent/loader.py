@@ -18,9 +18,10 @@ Every problem is collected with its file and key path; nothing is half-loaded.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 import yaml
@@ -36,6 +37,7 @@ from nornir_tasks.intent.model import (
     DeviceModel,
     Management,
     PortProfile,
+    Role,
     Service,
     Site,
     SiteKind,
@@ -43,6 +45,7 @@ from nornir_tasks.intent.model import (
     Zone,
     ZonePolicy,
 )
+from nornir_tasks.intent.plainyaml import NOT_PLAIN, read_plain
 
 # libyaml is ~10x faster on a county-size inventory
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -123,12 +126,20 @@ class Intent:
     host_files: dict[str, dict[str, str]] = field(default_factory=dict)
     #: rules of `fellesnett audit` (group_vars/all/audit.yml, optional)
     audit: Audit = field(default_factory=Audit)
+    #: answers of the per-site helpers below, asked once per device by design, checks and
+    #: docs (the intent is read-only, so an answer never goes stale)
+    _memo: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False,
+                                             compare=False)
 
     def site_of(self, host: str) -> Site:
         return self.sites[self.device_site[host]]
 
     def site_devices(self, slug: str) -> list[str]:
-        return sorted(self.groups[SITE_GROUP_PREFIX + slug])
+        memo = self._memo.setdefault("site_devices", {})
+        hosts = memo.get(slug)
+        if hosts is None:
+            hosts = memo[slug] = tuple(sorted(self.groups[SITE_GROUP_PREFIX + slug]))
+        return list(hosts)
 
     def zones_at(self, site: Site) -> list[str]:
         """Zones present at a site, in zone-id order (the order configs list them)."""
@@ -136,13 +147,20 @@ class Intent:
 
     def gateway_of(self, slug: str) -> str:
         """The site's L3 switch: its core or distribution switch, else its only switch."""
-        switches = [h for h in self.site_devices(slug) if self.devices[h].role.value != "ap"
-                    and self.devices[h].role.value != "wlc"]
-        for role in ("core", "distribution"):
-            hits = [h for h in switches if self.devices[h].role.value == role]
+        memo = self._memo.setdefault("gateway_of", {})
+        gateway = memo.get(slug)
+        if gateway is None:
+            gateway = memo[slug] = self._find_gateway(slug)
+        return gateway
+
+    def _find_gateway(self, slug: str) -> str:
+        roles = [(h, self.devices[h].role) for h in self.site_devices(slug)]
+        switches = [(h, r) for h, r in roles if r is not Role.ap and r is not Role.wlc]
+        for role in (Role.core, Role.distribution):
+            hits = [h for h, r in switches if r is role]
             if hits:
                 return hits[0]
-        return switches[0]
+        return switches[0][0]
 
 
 T = TypeVar("T")
@@ -192,9 +210,12 @@ def _origin(files: dict[str, str]) -> Callable[[tuple[Any, ...]], str]:
     return file_of
 
 
-def _read_yaml(path: Path, root: Path, out: _Collector) -> Any:
-    rel = path.relative_to(root).as_posix()
+def _read_yaml(path: Path, rel: str, out: _Collector) -> Any:
     try:
+        data = read_plain(path.read_bytes())
+        if data is not NOT_PLAIN:
+            return data
+        # beyond the plain subset (or not valid YAML): PyYAML reads it and says what is wrong
         with path.open("rb") as fh:
             return yaml.load(fh, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
     except yaml.YAMLError as exc:
@@ -214,6 +235,38 @@ def _as_mapping(data: Any, rel: str, path: str, out: _Collector) -> dict[str, An
         out.add(rel, path, f"must be a mapping, got {type(data).__name__}")
         return {}
     return data
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """A folder's entries, read once: a stat and a path object per host file was a tenth
+    of the load of a county."""
+
+    path: Path
+    #: entry name -> is a file (following symlinks, as Path.is_file), in name order
+    entries: dict[str, bool]
+
+    @classmethod
+    def of(cls, path: Path) -> _Listing:
+        if not path.is_dir():
+            return cls(path, {})
+        with os.scandir(path) as it:
+            entries = {e.name: e.is_file() for e in it}
+        return cls(path, dict(sorted(entries.items())))
+
+    def yml(self) -> list[str]:
+        """Names ``glob("*.yml")`` matches (any entry, hidden ones too), in name order."""
+        return [name for name in self.entries if name.endswith(".yml")]
+
+    def is_file(self, name: str) -> bool:
+        if "/" in name or "\0" in name:  # not an entry of this folder: ask the path
+            return (self.path / name).is_file()
+        return self.entries.get(name, False)
+
+
+def _stem(yml_name: str) -> str:
+    """``Path(name).stem`` of a name ending in ``.yml``."""
+    return yml_name[:-4] if len(yml_name) > 4 else yml_name
 
 
 @dataclass
@@ -268,7 +321,7 @@ def load_intent(root: Path | str) -> Intent:
     if not (root / HOSTS_FILE).is_file():
         raise IntentError([Problem(str(root), "", f"not an inventory: no {HOSTS_FILE}")])
 
-    hosts_data = _read_yaml(root / HOSTS_FILE, root, out)
+    hosts_data = _read_yaml(root / HOSTS_FILE, HOSTS_FILE, out)
     if out.problems:  # not YAML: without its groups every other file would look stale
         raise IntentError(out.problems)
     tree = _walk_hosts(hosts_data, out)
@@ -278,10 +331,13 @@ def load_intent(root: Path | str) -> Intent:
     # estate-wide intent -----------------------------------------------------------
     sections: dict[str, Any] = {}
     section_file: dict[str, str] = {}
-    all_dir = root / "group_vars" / "all"
-    for path in sorted(all_dir.glob("*.yml")) if all_dir.is_dir() else []:
-        rel = path.relative_to(root).as_posix()
-        for key, value in _as_mapping(_read_yaml(path, root, out), rel, "", out).items():
+    all_dir = _Listing.of(root / "group_vars" / "all")
+    gv = _Listing.of(root / "group_vars")
+    hv = _Listing.of(root / "host_vars")
+    for name in all_dir.yml():
+        rel = f"group_vars/all/{name}"
+        for key, value in _as_mapping(_read_yaml(all_dir.path / name, rel, out), rel, "",
+                                      out).items():
             if str(key).startswith("ansible_"):
                 continue
             if key not in GLOBAL_SECTIONS:
@@ -307,12 +363,11 @@ def load_intent(root: Path | str) -> Intent:
     for group in sorted(g for g in tree.groups if g.startswith(SITE_GROUP_PREFIX)):
         slug = group[len(SITE_GROUP_PREFIX):]
         rel = f"group_vars/{group}.yml"
-        path = root / rel
-        if not path.is_file():
+        if not gv.is_file(f"{group}.yml"):
             out.add(rel, "", f"missing: every site group in {HOSTS_FILE} needs its site facts")
             continue
         before = len(out.problems)
-        data = _as_mapping(_read_yaml(path, root, out), rel, "", out)
+        data = _as_mapping(_read_yaml(root / rel, rel, out), rel, "", out)
         if len(out.problems) > before:  # not YAML or not a mapping: said so already
             continue
         extra = [k for k in data if k != "site" and not str(k).startswith("ansible_")]
@@ -327,22 +382,24 @@ def load_intent(root: Path | str) -> Intent:
             out.add(rel, "site.kind",
                     f"is {site.kind.value!r} but {HOSTS_FILE} lists {group} under {parent!r}; "
                     f"expected under {kind_group(site.kind)!r}")
-    gv = root / "group_vars"
-    for path in sorted(gv.glob("*.yml")) if gv.is_dir() else []:
-        rel = path.relative_to(root).as_posix()
-        if path.stem not in tree.groups:
-            out.add(rel, "", f"no group {path.stem!r} in {HOSTS_FILE} (stale file or typo?)")
-        elif not path.stem.startswith(SITE_GROUP_PREFIX):
-            keys = [str(k) for k in _as_mapping(_read_yaml(path, root, out), rel, "", out)
+    for name in gv.yml():
+        rel, stem = f"group_vars/{name}", _stem(name)
+        if stem not in tree.groups:
+            out.add(rel, "", f"no group {stem!r} in {HOSTS_FILE} (stale file or typo?)")
+        elif not stem.startswith(SITE_GROUP_PREFIX):
+            keys = [str(k) for k in _as_mapping(_read_yaml(gv.path / name, rel, out), rel, "",
+                                                out)
                     if not str(k).startswith("ansible_")]
             if keys:
                 out.add(rel, "", f"{keys} would reach Ansible but not fellesnett: estate-wide "
                         "intent goes in group_vars/all/, site facts in group_vars/site_<slug>.yml")
-    for folder in ("group_vars", "group_vars/all", "host_vars"):
-        d = root / folder
-        for path in sorted(d.iterdir()) if d.is_dir() else []:
-            if path.is_file() and path.suffix != ".yml" and not path.name.startswith("."):
-                out.add(path.relative_to(root).as_posix(), "", f"only *.yml files are read; "
+    for folder, listing in (("group_vars", gv), ("group_vars/all", all_dir), ("host_vars", hv)):
+        for name, is_file in listing.entries.items():
+            if not is_file or (name.endswith(".yml") and len(name) > 4):
+                continue
+            path = PurePosixPath(name)
+            if path.suffix != ".yml" and not name.startswith("."):
+                out.add(f"{folder}/{name}", "", f"only *.yml files are read; "
                         f"rename it to {path.stem}.yml (Ansible reads {path.suffix} too)")
 
     # devices ----------------------------------------------------------------------
@@ -354,17 +411,16 @@ def load_intent(root: Path | str) -> Intent:
         if group.startswith(SITE_GROUP_PREFIX):
             for member in members:
                 host_sites.setdefault(member, []).append(group)
-    hv = root / "host_vars"
-    for path in sorted(hv.glob("*.yml")) if hv.is_dir() else []:
-        if path.stem not in tree.hosts:
-            out.add(path.relative_to(root).as_posix(), "",
-                    f"no host {path.stem!r} in {HOSTS_FILE} (stale file or typo?)")
+    for name in hv.yml():
+        if _stem(name) not in tree.hosts:
+            out.add(f"host_vars/{name}", "",
+                    f"no host {_stem(name)!r} in {HOSTS_FILE} (stale file or typo?)")
     for host in sorted(tree.hosts):
         inline = {k: v for k, v in tree.hosts[host].items() if k != "ansible_user"}
         files = {k: HOSTS_FILE for k in inline}
         hrel = f"host_vars/{host}.yml"
-        if (root / hrel).is_file():
-            from_file = _as_mapping(_read_yaml(root / hrel, root, out), hrel, "", out)
+        if hv.is_file(f"{host}.yml"):
+            from_file = _as_mapping(_read_yaml(root / hrel, hrel, out), hrel, "", out)
             for k, v in from_file.items():
                 if k in inline:
                     out.add(hrel, k, f"also set in {HOSTS_FILE}; set it in one place")

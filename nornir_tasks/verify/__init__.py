@@ -22,14 +22,17 @@ command: 0 proven, 1 violations, 2 unreadable or missing input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import ipaddress
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from nornir_tasks.errors import IntentError
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.verify.aside import run_aside
 from nornir_tasks.verify.checks import (
     Spec,
     check_input,
@@ -46,12 +49,12 @@ from nornir_tasks.verify.l2 import L2Paths
 from nornir_tasks.verify.matrix import INTERNET_PROBE, Matrix
 from nornir_tasks.verify.model import DeviceText, InterfaceLineCache, read_device
 from nornir_tasks.verify.parse import ConfigTextError, LineCache, parse_config
-from nornir_tasks.verify.report import NOTE, VIOLATION, Finding, Report
+from nornir_tasks.verify.report import NOTE, VIOLATION, CheckResult, Finding, Report
 from nornir_tasks.verify.routing import Network
 from nornir_tasks.verify.zoneproof import Proof
 
-__all__ = ["Report", "VerifyInputError", "load_configs", "load_firewall", "load_radius",
-           "register", "verify"]
+__all__ = ["ConfigReader", "Report", "VerifyInputError", "load_configs", "load_firewall",
+           "load_radius", "quiet_gc", "register", "release", "verify", "verify_devices"]
 
 EXIT_PROVEN, EXIT_VIOLATION, EXIT_UNREADABLE = 0, 1, 2
 CONFIG_ROLES = ("core", "distribution", "access", "wlc")
@@ -60,9 +63,9 @@ FIREWALL_FILE = "firewall/fellesnett.nft"
 ASSUMPTIONS = [
     "Adjacency between devices is read from addresses (a next hop belongs to the "
     "interface holding it); the L2 path between them is proven by check b, not traced.",
-    "ACL entries with options the probes cannot represent (dscp, ttl, time-range, TCP "
-    "flags other than ack/rst) are read at their worst: such a permit as if it always "
-    "matched, such a deny as if absent; `fragments` entries never match a probe.",
+    "ACL entries with options the model cannot represent (dscp, ttl, time-range, "
+    "`fragments`, TCP flags other than `established`, an ICMP code) are read at their "
+    "worst: such a permit as if it always matched, such a deny as if absent.",
     "Each site prefix is probed from one representative host, plus one host inside every "
     "ACL prefix that splits it; routing is proven for the representative host.",
     "Probe ports are those the matrix names, both ends of port ranges, and sentinels "
@@ -136,35 +139,56 @@ def load_radius(path: Path) -> dict[str, str] | None:
 # --------------------------------------------------------------------------- the proof
 
 
-def _read_all(intent: Intent, configs: dict[str, str]) -> tuple[dict[str, DeviceText],
-                                                                list[Finding]]:
-    wanted = sorted(h for h, d in intent.devices.items() if d.role.value in CONFIG_ROLES)
-    missing = [h for h in wanted if h not in configs]
-    if missing:
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        raise VerifyInputError(f"no config for {', '.join(missing[:5])}{more} "
-                               f"({len(missing)} of {len(wanted)} devices)")
-    notes = [Finding("input", NOTE, f"config for {h} ignored: not a device of the intent",
-                     h) for h in sorted(set(configs) - set(wanted))]
-    devices: dict[str, DeviceText] = {}
-    cache: InterfaceLineCache = {}
-    lines: LineCache = {}
-    for host in wanted:
-        text = configs[host]
+class ConfigReader:
+    """Reads the device configs of an intent one by one, as they arrive: ``fellesnett
+    build`` parses each chunk while its workers render the next.
+
+    The estate's configs repeat the same lines and port sections thousands of times: the
+    caches of line texts and interface meanings are shared by every config read here.
+    """
+
+    def __init__(self, intent: Intent) -> None:
+        self.wanted = sorted(h for h, d in intent.devices.items()
+                             if d.role.value in CONFIG_ROLES)
+        self._wanted = set(self.wanted)
+        self.devices: dict[str, DeviceText] = {}
+        self._ignored: list[str] = []
+        self._lines: LineCache = {}
+        self._meanings = InterfaceLineCache()
+
+    def require(self, hosts: Iterable[str]) -> None:
+        """Fail unless ``hosts`` covers every device of the intent that has a config."""
+        have = set(hosts)
+        missing = [h for h in self.wanted if h not in have]
+        if missing:
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise VerifyInputError(f"no config for {', '.join(missing[:5])}{more} "
+                                   f"({len(missing)} of {len(self.wanted)} devices)")
+
+    def add(self, host: str, text: str) -> None:
+        if host not in self._wanted:
+            self._ignored.append(host)
+            return
         if not text.strip():
             raise VerifyInputError(f"{host}: the config is empty")
         try:
-            tree = parse_config(text, host, lines)
+            tree = parse_config(text, host, self._lines)
         except ConfigTextError as exc:
             raise VerifyInputError(str(exc)) from None
-        dev = read_device(host, tree, cache)
+        dev = read_device(host, tree, self._meanings)
         if dev.hostname is None:
             raise VerifyInputError(f"{host}: no `hostname` line: not a device config")
         if dev.hostname != host:
             raise VerifyInputError(f"{host}: the config is of {dev.hostname} (line "
                                    f"{dev.hostname_line.lineno if dev.hostname_line else '?'})")
-        devices[host] = dev
-    return devices, notes
+        self.devices[host] = dev
+
+    def finish(self) -> tuple[dict[str, DeviceText], list[Finding]]:
+        """Every device in host order (as the proof walks them), and the notes."""
+        self.require(self.devices)
+        notes = [Finding("input", NOTE, f"config for {h} ignored: not a device of the intent",
+                         h) for h in sorted(self._ignored)]
+        return {h: self.devices[h] for h in self.wanted}, notes
 
 
 def load_firewall(path: Path) -> str | None:
@@ -188,52 +212,69 @@ def verify(intent: Intent, configs: dict[str, str],
     ``configs`` maps host name -> config text (every core, distribution, access switch
     and controller of the intent). ``radius`` optionally gives the ``radius/`` files of
     a build by relative path; without it the RADIUS policy is generated by
-    ``nornir_tasks.radius`` when that module exists.
+    ``nornir_tasks.radius`` when that module exists. ``firewall`` is the firewall
+    policy of a build (``firewall/fellesnett.nft``), if any.
 
     Raises:
         VerifyInputError: a config is missing, empty, or not a device config.
     """
-    # verify builds millions of long-lived objects (a line per config line) and no cycles
-    # that need collecting while it runs: the cyclic collector would walk them again and
-    # again (on a 10,000-device estate it took most of the parse time)
+    with quiet_gc():
+        reader = ConfigReader(intent)
+        reader.require(configs)
+        t0 = time.perf_counter()
+        for host in sorted(configs):
+            reader.add(host, configs[host])
+        devices, notes = reader.finish()
+        try:
+            report = verify_devices(intent, devices, notes, radius, firewall)
+        finally:
+            release(devices)
+        report.timings["parse"] = time.perf_counter() - t0 - report.timings["total"]
+        report.timings["total"] += report.timings["parse"]
+        return report
+
+
+@contextlib.contextmanager
+def quiet_gc() -> Iterator[None]:
+    """No cyclic garbage collection while configs are read and proven.
+
+    Verify builds millions of long-lived objects (a line per config line) and no cycles
+    that need collecting while it runs: the cyclic collector would walk them again and
+    again (on a 10,000-device estate it took most of the parse time).
+    """
     enabled = gc.isenabled()
     gc.disable()
-    devices: dict[str, DeviceText] = {}
     try:
-        return _verify(intent, configs, radius, devices, firewall)
+        yield
     finally:
-        for dev in devices.values():  # no cycles left: freed on return, not by the
-            dev.tree.release()        # collector walking every line of the estate
-        devices.clear()
         if enabled:
             gc.enable()
 
 
-def _verify(intent: Intent, configs: dict[str, str], radius: dict[str, str] | None,
-            devices: dict[str, DeviceText], firewall: str | None = None) -> Report:
+def release(devices: dict[str, DeviceText]) -> None:
+    """Drop the parsed configs without leaving work for the cyclic collector: no cycles
+    are left, so they are freed on return, not by the collector walking every line."""
+    for dev in devices.values():
+        dev.tree.release()
+    devices.clear()
+
+
+def verify_devices(intent: Intent, devices: dict[str, DeviceText], notes: list[Finding],
+                   radius: dict[str, str] | None = None, firewall: str | None = None
+                   ) -> Report:
+    """The proof on configs already read (:class:`ConfigReader`), in host order.
+
+    Two halves run side by side on a POSIX machine: layer 2 and the required flows in a
+    forked process (it inherits the parsed configs, and returns its findings), the
+    exposure and the zone matrix here.
+    """
     report = Report()
-    t0 = time.perf_counter()
-    read, notes = _read_all(intent, configs)
-    devices.update(read)
     report.findings += notes
     t1 = time.perf_counter()
     net = Network(devices)
     spec = Spec(intent)
-    matrix = Matrix(intent)
     t2 = time.perf_counter()
-    for found, results in (check_input(devices), check_vrfs(intent, spec, devices, net),
-                           check_l2(intent, spec, devices), check_wireless(intent, devices)):
-        report.findings += found
-        report.checks += results
-    l2 = L2Paths(intent, devices)
-    l2.run()
-    report.findings += l2.findings
-    report.checks += l2.checks
-    required = RequiredFlows(intent, devices, net, l2)
-    required.run()
-    report.findings += required.findings
-    report.checks += required.checks
-    report.required = required.table()
+    plumbing = run_aside(lambda: _plumbing(intent, spec, devices, net, radius))
     fw = read_firewall(FIREWALL_FILE, firewall) if firewall is not None else None
     if fw is not None:
         for n, text, why in fw.problems:
@@ -245,19 +286,21 @@ def _verify(intent: Intent, configs: dict[str, str], radius: dict[str, str] | No
     report.findings += exposure.findings
     report.checks += exposure.checks
     report.exposure = exposure.to_data()
-    files, origin = radius_files(intent, radius)
-    found, results = check_radius(intent, files, origin)
-    report.findings += found
-    report.checks += results
     t3 = time.perf_counter()
+    matrix = Matrix(intent)
     proof = Proof(intent, matrix, devices, net)
     proof.run()
+    t4 = time.perf_counter()
+    found, checks, required, radius_checks = plumbing.result()
+    report.findings += found
+    report.checks = checks + report.checks + radius_checks
+    report.required = required
     report.findings += proof.findings
     report.checks += proof.checks
     report.rows = [r for r in matrix.rows() if any(k[0] == r for k in proof.cells)]
     report.columns = matrix.columns()
     report.cells = proof.cells_out()
-    t4 = time.perf_counter()
+    t5 = time.perf_counter()
     report.notes = list(ASSUMPTIONS)
     if not net.exits_somewhere(int(ipaddress.IPv4Address(INTERNET_PROBE))):
         report.notes.append("No internet egress is in the config text: the internet is "
@@ -277,9 +320,35 @@ def _verify(intent: Intent, configs: dict[str, str], radius: dict[str, str] | No
                     "zone_pairs": proof.pairs, "probe_outcomes": proof.probe_count,
                     "probe_kinds": len(matrix.probes)}
     report.work = dict(sorted(proof.work.items()))
-    report.timings = {"parse": t1 - t0, "network": t2 - t1, "checks_abce": t3 - t2,
-                      "matrix": t4 - t3, "total": t4 - t0}
+    report.timings = {"network": t2 - t1, "exposure": t3 - t2, "matrix": t4 - t3,
+                      "plumbing_wait": t5 - t4, "total": t5 - t1}
     return report
+
+
+def _plumbing(intent: Intent, spec: Spec, devices: dict[str, DeviceText], net: Network,
+              radius: dict[str, str] | None
+              ) -> tuple[list[Finding], list[CheckResult], list[dict[str, object]],
+                         list[CheckResult]]:
+    """Checks a-c and e, layer-2 paths and the required flows: their findings, check
+    rows, the required-flow table, and the RADIUS check rows (they follow exposure's)."""
+    findings: list[Finding] = []
+    checks: list[CheckResult] = []
+    for found, results in (check_input(devices), check_vrfs(intent, spec, devices, net),
+                           check_l2(intent, spec, devices), check_wireless(intent, devices)):
+        findings += found
+        checks += results
+    l2 = L2Paths(intent, devices)
+    l2.run()
+    findings += l2.findings
+    checks += l2.checks
+    required = RequiredFlows(intent, devices, net, l2)
+    required.run()
+    findings += required.findings
+    checks += required.checks
+    files, origin = radius_files(intent, radius)
+    found, radius_checks = check_radius(intent, files, origin)
+    findings += found
+    return findings, checks, required.table(), radius_checks
 
 
 # --------------------------------------------------------------------------- command

@@ -39,10 +39,11 @@ fixed cost: a handful of header-space operations per distinct ACL.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from nornir_tasks.design.structured import AclEntry
 from nornir_tasks.intent.checks import INTERNET
@@ -50,7 +51,16 @@ from nornir_tasks.intent.flows import NOC, device_zone, service_prefixes, zone_h
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import FlowEnd, Role
 from nornir_tasks.verify.firewall import FirewallPolicy, reverse
-from nornir_tasks.verify.headerspace import Row, Space, permitted_by_entry
+from nornir_tasks.verify.headerspace import (
+    ADDRESSES,
+    IntervalSet,
+    Row,
+    Space,
+    address_set,
+    cidrs,
+    permitted_by_entry,
+    prefix_count,
+)
 from nornir_tasks.verify.model import Acl, DeviceText
 from nornir_tasks.verify.parse import Line
 from nornir_tasks.verify.report import VIOLATION, WARNING, CheckResult, Finding
@@ -111,63 +121,93 @@ class Exposure:
         self.table: list[PairExposure] = []
         self.acls: list[ZoneAcl] = []
         self._pools = {z: Net(str(p.pool)) for z, p in intent.pools.zones.items()}
+        self._pool_sets = {z: address_set([n]) for z, n in self._pools.items()}
+        self._pool_ranges = [(str(n), *_span(n)) for n in self._pools.values()]
         self._used: set[int] = set()
+        # memos: each is keyed on everything its value is computed from (the intent and
+        # the devices do not change while the exposure is computed)
+        self._gateways: dict[str, IntervalSet] = {}  # by zone, all read at once
+        self._ends: dict[tuple[object, ...], list[tuple[str, IntervalSet]]] = {}
+        self._declared: dict[str, tuple[Space, Space]] = {}
+        self._managed: dict[tuple[Role, ...], IntervalSet] = {}
+        self._cidr_texts: dict[IntervalSet, str] = {}
 
     # ----------------------------------------------------------------- addresses
 
-    def _internal(self) -> list[Net]:
+    @functools.cached_property
+    def _internal(self) -> IntervalSet:
+        """The private ranges, the pools and the services' prefixes."""
         nets = [Net(p) for p in PRIVATE] + list(self._pools.values())
         nets += [n for s in self.intent.services.values() for n in s.prefixes]
-        return list(ipaddress.collapse_addresses(nets))
+        return address_set(nets)
 
-    def _outside(self) -> Space:
+    @functools.cached_property
+    def _outside(self) -> IntervalSet:
         """Every address that is not internal: the internet."""
-        return Space.full() - Space.of_addresses(dst=self._internal())
+        return ADDRESSES - self._internal
 
-    def _gateway_addresses(self, zone: str) -> list[Net]:
+    def _gateway_addresses(self, zone: str) -> IntervalSet:
         """The addresses the gateway SVIs of a zone hold, site by site (the relay
         agents): read from the text, kept where they lie in the site's prefix."""
+        if not self._gateways:
+            self._gateways = self._read_gateways()
+        return self._gateways.get(zone, IntervalSet())
+
+    def _read_gateways(self) -> dict[str, IntervalSet]:
+        """Every zone's gateway addresses, in one pass over the sites and their devices."""
         intent = self.intent
-        vlan = intent.zones[zone].vlan
-        out: list[Net] = []
+        svi_names = {z: f"Vlan{zone.vlan}" for z, zone in intent.zones.items()}
+        found: dict[str, list[tuple[int, int]]] = {}
         for slug, site in intent.sites.items():
-            prefix = site.prefixes.get(zone)
-            if prefix is None:
+            if not site.prefixes:
                 continue
+            spans = [(z, svi_names[z], *_span(p)) for z, p in site.prefixes.items()
+                     if z in svi_names]
             for host in intent.site_devices(slug):
                 dev = self.devices.get(host)
-                svi = dev.interfaces.get(f"Vlan{vlan}") if dev is not None else None
-                if svi is None:
+                if dev is None:
                     continue
-                for a in svi.addresses:
-                    addr = ipaddress.IPv4Address(a.ip)
-                    if addr in prefix:
-                        out.append(Net(f"{addr}/32"))
-        return out
+                for zone, svi_name, first, last in spans:
+                    svi = dev.interfaces.get(svi_name)
+                    if svi is not None:
+                        found.setdefault(zone, []).extend(
+                            (a.ip, a.ip) for a in svi.addresses if first <= a.ip <= last)
+        return {zone: IntervalSet(ranges) for zone, ranges in found.items()}
 
-    def _device_addresses(self, roles: Sequence[Role]) -> list[Net]:
-        out = []
-        for d in self.intent.devices.values():
-            if d.role in roles and d.role is not Role.ap and d.ansible_host is not None:
-                out.append(Net(f"{d.ansible_host}/32"))
-        return out
+    def _device_addresses(self, roles: Sequence[Role]) -> IntervalSet:
+        """The management addresses of the devices of these roles (APs aside)."""
+        key = tuple(roles)
+        found = self._managed.get(key)
+        if found is None:
+            found = self._managed[key] = IntervalSet(
+                (int(d.ansible_host), int(d.ansible_host))
+                for d in self.intent.devices.values()
+                if d.role in roles and d.role is not Role.ap and d.ansible_host is not None)
+        return found
 
-    def _end(self, end: FlowEnd) -> list[tuple[str, list[Net]]]:
+    def _end(self, end: FlowEnd) -> list[tuple[str, IntervalSet]]:
         """(zone, exact addresses) of each part of a flow end."""
+        key = (tuple(end.zones), tuple(end.relay), tuple(end.devices), end.service)
+        found = self._ends.get(key)
+        if found is None:
+            found = self._ends[key] = self._read_end(end)
+        return found
+
+    def _read_end(self, end: FlowEnd) -> list[tuple[str, IntervalSet]]:
         intent = self.intent
-        parts: list[tuple[str, list[Net]]] = [(z, [self._pools[z]]) for z in end.zones]
+        parts = [(z, self._pool_sets[z]) for z in end.zones]
         parts += [(z, self._gateway_addresses(z)) for z in end.relay]
         roles = [r for r in end.devices if r is not Role.ap]
         if roles:
             parts.append((intent.policy.management_zone, self._device_addresses(roles)))
         if Role.ap in end.devices:
             ap_zone = device_zone(intent, Role.ap)
-            parts.append((ap_zone, [self._pools[ap_zone]]))
+            parts.append((ap_zone, self._pool_sets[ap_zone]))
         if end.service is not None:
             nets = service_prefixes(intent, end.service)
             holder = zone_holding(intent, nets)
             if holder is not None:
-                parts.append((holder, [Net(str(n)) for n in nets]))
+                parts.append((holder, address_set(nets)))
         return [(z, nets) for z, nets in parts if nets]
 
     # ----------------------------------------------------------------- declared
@@ -182,11 +222,10 @@ class Exposure:
                 out[proto].append(port)
         return out
 
-    def _forward(self, src: list[Net] | Space, dst: list[Net] | None | Space,
-                 ports: list[str] | tuple[str, ...],
+    def _opening(self, ports: list[str] | tuple[str, ...],
                  source_ports: list[str] | None = None) -> Space:
-        """What an opener may send: the flow's ports (any: every protocol), from its
-        fixed source ports if it has them."""
+        """What an opener may send, between any addresses: the flow's ports (any: every
+        protocol), from its fixed source ports if it has them."""
         fixed = self._ports(source_ports or [])
         out = Space.empty()
         for proto, plist in self._ports(ports).items():
@@ -199,12 +238,12 @@ class Exposure:
                     continue
                 s = Space.of_flow(proto, sport=fixed.get(proto) or None, dport=plist or None)
             out |= s
-        return out & self._between(src, dst)
+        return out
 
-    def _reply(self, responder: list[Net], opener: list[Net],
-               ports: list[str] | tuple[str, ...], source_ports: list[str] | None,
-               responder_zone: str) -> Space:
-        """The stateless replies of a flow, from the answering side back to the opener."""
+    def _answer(self, ports: list[str] | tuple[str, ...], source_ports: list[str] | None,
+                responder_zone: str) -> Space:
+        """The stateless replies of a flow, between any addresses: from the service
+        ports back to the opener's."""
         back = self._ports(source_ports or [])
         clients = self.intent.zones[responder_zone].client_zone
         out = Space.empty()
@@ -217,96 +256,117 @@ class Exposure:
                     continue
                 out |= Space.of_flow(proto, sport=plist or None, dport=dports,
                                      flags="ack/rst" if proto == "tcp" else None)
-        return out & Space.of_addresses(responder, opener)
+        return out
 
-    def _stateful_reply(self, responder: list[Net], opener: list[Net],
+    def _forward(self, src: IntervalSet, dst: IntervalSet,
+                 ports: list[str] | tuple[str, ...],
+                 source_ports: list[str] | None = None) -> Space:
+        """What an opener in ``src`` may send to ``dst``."""
+        return self._opening(ports, source_ports).within(src, dst)
+
+    def _stateful_reply(self, responder: IntervalSet, opener: IntervalSet,
                         ports: list[str] | tuple[str, ...]) -> Space:
         """The replies of a stateful pair's flow: the firewall passes exactly the replies
         of connections it accepted, whatever port or flags, so all of them are declared."""
         return reverse(self._forward(opener, responder, ports))
 
-    @staticmethod
-    def _between(src: list[Net] | Space, dst: list[Net] | None | Space) -> Space:
-        s = src if isinstance(src, Space) else Space.of_addresses(src=src)
-        if dst is None:
-            return s
-        d = dst if isinstance(dst, Space) else Space.of_addresses(dst=dst)
-        return s & d
-
     def declared(self, zone: str) -> tuple[Space, Space]:
         """(everything declared for packets entering from ``zone``, the part that
         crosses zones: what the ACL must let through)."""
+        found = self._declared.get(zone)
+        if found is None:
+            found = self._declared[zone] = self._read_declared(zone)
+        return found
+
+    def _read_declared(self, zone: str) -> tuple[Space, Space]:
         intent = self.intent
-        pool = [self._pools[zone]]
+        pool = self._pool_sets[zone]
         inside = Space.of_addresses(pool, pool)
-        cross = Space.empty()
+        # the declared flows as (source addresses, destination addresses) -> headers
+        # between any addresses, placed between their addresses only once they are all
+        # in: the flows of the management zone all start at the same thousands of device
+        # addresses, and merging them flow by flow would walk those every time
+        terms = _Terms()
+        stateful = Space.empty()
         for rule in intent.policy.rules:
             if rule.from_ != zone:
                 continue
             if rule.to == INTERNET:
-                cross |= self._forward(pool, self._outside(), rule.ports or ["any"])
+                terms.add(pool, self._outside, self._opening(rule.ports or ["any"]))
             elif rule.to in intent.services:
                 svc = intent.services[rule.to]
-                cross |= self._forward(pool, [Net(str(n)) for n in svc.prefixes],
-                                       [*(rule.ports or svc.ports), "icmp"])
+                terms.add(pool, address_set(svc.prefixes),
+                          self._opening([*(rule.ports or svc.ports), "icmp"]))
             else:
-                cross |= self._forward(pool, [self._pools[rule.to]], rule.ports or [])
+                terms.add(pool, self._pool_sets[rule.to], self._opening(rule.ports or []))
         for rule in intent.policy.rules:
             if rule.to in intent.services and rule.to != INTERNET:
                 svc = intent.services[rule.to]
-                nets = [Net(str(n)) for n in svc.prefixes]
+                nets = address_set(svc.prefixes)
                 if zone_holding(intent, list(svc.prefixes)) == zone and rule.from_ != zone:
                     ports = [*(rule.ports or svc.ports), "icmp"]
-                    cross |= (self._stateful_reply(nets, [self._pools[rule.from_]], ports)
-                              if rule.stateful else
-                              self._reply(nets, [self._pools[rule.from_]], ports, None, zone))
+                    from_ = self._pool_sets[rule.from_]
+                    if rule.stateful:
+                        stateful |= self._stateful_reply(nets, from_, ports)
+                    else:
+                        terms.add(nets, from_, self._answer(ports, None, zone))
             elif rule.to == zone and rule.from_ != zone:
-                from_ = [self._pools[rule.from_]]
-                cross |= (self._stateful_reply(pool, from_, rule.ports or []) if rule.stateful
-                          else self._reply(pool, from_, rule.ports or [], None, zone))
+                from_ = self._pool_sets[rule.from_]
+                if rule.stateful:
+                    stateful |= self._stateful_reply(pool, from_, rule.ports or [])
+                else:
+                    terms.add(pool, from_, self._answer(rule.ports or [], None, zone))
         for flow in intent.policy.infrastructure:
             for fz, fnets in self._end(flow.from_):
                 for tz, tnets in self._end(flow.to):
                     if fz == tz:
                         continue
                     if fz == zone:
-                        cross |= self._forward(fnets, tnets, flow.ports, flow.source_ports)
+                        terms.add(fnets, tnets,
+                                  self._opening(flow.ports, flow.source_ports))
                     if tz == zone and flow.reply:
-                        cross |= self._reply(tnets, fnets, flow.ports, flow.source_ports,
-                                             zone)
+                        terms.add(tnets, fnets,
+                                  self._answer(flow.ports, flow.source_ports, zone))
+        cross = terms.space() | stateful
         return inside | cross, cross
 
     def _accepted(self) -> list[tuple[int, str, Space]]:
         out = []
         for i, acc in enumerate(self.intent.policy.accepted_exposures):
-            src = [n for name in acc.from_ for n in self._named(name)]
-            dst_space = Space.empty()
+            src = IntervalSet()
+            for name in acc.from_:
+                src |= self._named(name)
+            dst = IntervalSet()
             for name in acc.to:
-                dst_space |= (self._outside() if name == INTERNET
-                              else Space.of_addresses(dst=self._named(name)))
+                dst |= self._outside if name == INTERNET else self._named(name)
             ports = acc.ports or ["any"]
-            out.append((i, acc.reason,
-                        self._forward(src, dst_space, ports, acc.source_ports)))
+            out.append((i, acc.reason, self._forward(src, dst, ports, acc.source_ports)))
         return out
 
-    def _named(self, name: str) -> list[Net]:
+    def _named(self, name: str) -> IntervalSet:
         if name in self._pools:
-            return [self._pools[name]]
+            return self._pool_sets[name]
         if name == NOC or name in self.intent.services:
-            return [Net(str(n)) for n in service_prefixes(self.intent, name)]
-        return []
+            return address_set(service_prefixes(self.intent, name))
+        return IntervalSet()
 
     # ----------------------------------------------------------------- the ACLs
 
     def _zone_acls(self) -> list[ZoneAcl]:
         groups: dict[tuple[str, str], ZoneAcl] = {}
+        # a core applies one ACL on many interfaces: fingerprint each ACL object once
+        # (they are not changed while this runs, so the id stands for the entries)
+        prints: dict[int, str] = {}
         for (host, iname), (zone, site) in sorted(self.zone_of_interface.items()):
             dev = self.devices[host]
             intf = dev.interfaces[iname]
             if intf.acl_in is None:
                 continue  # no ACL at all: the policy-point check reports it
             acl = dev.acls.get(intf.acl_in)
-            key = (zone, _fingerprint(acl))
+            fingerprint = prints.get(id(acl))
+            if fingerprint is None:
+                fingerprint = prints[id(acl)] = _fingerprint(acl)
+            key = (zone, fingerprint)
             za = groups.get(key)
             if za is None:
                 za = groups[key] = ZoneAcl(zone, intf.acl_in, acl, [])
@@ -372,9 +432,9 @@ class Exposure:
         return False
 
     def _destinations(self) -> list[tuple[str, Space]]:
-        out = [(z, Space.of_addresses(dst=[self._pools[z]]))
+        out = [(z, Space.of_addresses(dst=self._pool_sets[z]))
                for z in sorted(self._pools, key=lambda z: self.intent.zones[z].id)]
-        internal = Space.of_addresses(dst=self._internal())
+        internal = Space.of_addresses(dst=self._internal)
         out.append((INTERNET, Space.full() - internal))
         # internal addresses in no pool (private ranges the estate does not use)
         pools = Space.empty()
@@ -386,19 +446,19 @@ class Exposure:
     def _pair(self, za: ZoneAcl, dst: str, part: Space,
               pieces: list[tuple[AclEntry, Space]],
               accepted: list[tuple[int, str, Space]]) -> None:
-        pools = list(self._pools.values())
-        pe = PairExposure(za.zone, dst, za.name, [describe(r, pools) for r in part.rows()])
+        pe = PairExposure(za.zone, dst, za.name, self._describe(part))
         rest = part
         for i, reason, space in accepted:
             hit = rest & space
             if hit:
                 self._used.add(i)
-                pe.accepted.append((reason, [describe(r, pools) for r in hit.rows()]))
+                pe.accepted.append((reason, self._describe(hit)))
                 rest = rest - space
-        pe.residual = [describe(r, pools) for r in rest.rows()]
+        # nothing accepted: the residual is the whole part, whose rows are known
+        pe.residual = list(pe.rows) if rest is part else self._describe(rest)
         where = za.uses[0]
         for entry, s in pieces:
-            if s & part and za.acl is not None:
+            if s.intersects(part) and za.acl is not None:
                 line = za.acl.rules[entry.seq].line
                 pe.lines.append((where.host, line.lineno, line.text))
         self.table.append(pe)
@@ -407,7 +467,7 @@ class Exposure:
                 where.host, where.line.lineno if where.line else None,
                 where.line.text if where.line else None)
             for entry, s in pieces:
-                if s & rest and za.acl is not None:
+                if s.intersects(rest) and za.acl is not None:
                     line = za.acl.rules[entry.seq].line
                     line_host, lineno, text = where.host, line.lineno, line.text
                     break
@@ -422,8 +482,20 @@ class Exposure:
                 detail={"rows": pe.residual, "interfaces": [
                     f"{u.host} {u.iface}" for u in za.uses]}))
 
+    def _describe(self, space: Space) -> list[str]:
+        return [_describe_sets(r, self._pool_ranges, self._cidr_text)
+                for r in space.rows(addresses=False)]
+
+    def _cidr_text(self, addresses: IntervalSet) -> str:
+        """A set's prefixes as text: the rows of one estate repeat a few long sets (the
+        management pool less the devices) in row after row."""
+        text = self._cidr_texts.get(addresses)
+        if text is None:
+            text = self._cidr_texts[addresses] = ",".join(cidrs(addresses))
+        return text
+
     def _missing(self, za: ZoneAcl, missing: Space, where: Use) -> None:
-        rows = [describe(r, list(self._pools.values())) for r in missing.rows()]
+        rows = self._describe(missing)
         witness = missing.rows()[0].witness()
         line = None
         if za.acl is not None:
@@ -456,6 +528,29 @@ class Exposure:
                 for p in self.table]
 
 
+class _Terms:
+    """A union of flows, each given as (source addresses, destination addresses,
+    headers between any addresses), computed group by group: the headers of one
+    address pair first (small), then each source's destinations, then the sources."""
+
+    def __init__(self) -> None:
+        self._by_pair: dict[IntervalSet, dict[IntervalSet, Space]] = {}
+
+    def add(self, src: IntervalSet, dst: IntervalSet, headers: Space) -> None:
+        by_dst = self._by_pair.setdefault(src, {})
+        known = by_dst.get(dst)
+        by_dst[dst] = headers if known is None else known | headers
+
+    def space(self) -> Space:
+        out = Space.empty()
+        for src, by_dst in self._by_pair.items():
+            from_src = Space.empty()
+            for dst, headers in by_dst.items():
+                from_src |= headers.within(None, dst)
+            out |= from_src.within(src, None)
+        return out
+
+
 def _fingerprint(acl: Acl | None) -> str:
     if acl is None:
         return "undefined"
@@ -464,7 +559,7 @@ def _fingerprint(acl: Acl | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def describe(row: Row, pools: list[Net]) -> str:
+def describe(row: Row, pools: Sequence[Net]) -> str:
     """A row as text, an address list that is most of a pool written as the pool less
     the few addresses missing from it (a term for a pool minus the declared gateways).
 
@@ -474,18 +569,101 @@ def describe(row: Row, pools: list[Net]) -> str:
     >>> describe(s.rows()[0], [Net("10.0.0.0/24")])
     'udp 10.0.0.0/24 less 2 addresses -> 10.9.0.1/32 dport 67'
     """
+    return _describe(row, [(str(p), *_span(p)) for p in pools])
+
+
+#: a pool as (its text, first address, last address)
+_PoolRange = tuple[str, int, int]
+#: fewer prefixes than this are written out as they are
+_SHORT = 4
+
+
+def _describe(row: Row, pools: Sequence[_PoolRange]) -> str:
     text = row.text()
-    for field_ in (row.sources, row.destinations):
-        if len(field_) < 4:
+    for field_, addresses in ((row.sources, row.source_set),
+                              (row.destinations, row.destination_set)):
+        if len(field_) < _SHORT:
             continue
-        nets = [Net(c) for c in field_]
-        size = sum(n.num_addresses for n in nets)
-        for pool in pools:
-            if all(n.subnet_of(pool) for n in nets) and pool.num_addresses - size <= 4096:
-                missing = pool.num_addresses - size
-                text = text.replace(",".join(field_), f"{pool} less {missing} addresses", 1)
-                break
+        lo, hi, size = _extent(field_, addresses)
+        less = _pool_less(lo, hi, size, pools)
+        if less is not None:
+            text = text.replace(",".join(field_), less, 1)
     return text
+
+
+def _pool_less(lo: int, hi: int, size: int, pools: Sequence[_PoolRange]) -> str | None:
+    """``POOL less N addresses`` for addresses from ``lo`` to ``hi`` (``size`` of them)
+    that lie in a pool and miss at most 4,096 of it; None if none is such a pool."""
+    for name, first, last in pools:
+        if first <= lo and hi <= last and last - first + 1 - size <= 4096:
+            return f"{name} less {last - first + 1 - size} addresses"
+    return None
+
+
+def _extent(cidr_texts: Sequence[str], addresses: IntervalSet | None
+            ) -> tuple[int, int, int]:
+    """(lowest address, highest address, sum of the prefixes' sizes) of a row's field;
+    from its address set when the row has one (its prefixes are that set, disjoint)."""
+    if addresses is not None and addresses:
+        return addresses.min(), addresses.intervals[-1][1], addresses.size
+    spans = [_span(Net(c)) for c in cidr_texts]
+    return (min(lo for lo, _ in spans), max(hi for _, hi in spans),
+            sum(hi - lo + 1 for lo, hi in spans))
+
+
+def _describe_sets(row: Row, pools: Sequence[_PoolRange],
+                   text_of: Callable[[IntervalSet], str] | None = None) -> str:
+    """:func:`describe` of a row of ``Space.rows(addresses=False)``, from its address
+    sets: a field that is written as a pool needs no text for its thousands of prefixes.
+    ``text_of``: a set's prefixes as text (default: written out each time).
+
+    The same text as :func:`describe` of the full row, which replaces the first
+    occurrence of each long field's text: the sources' is where they stand (nothing
+    before them has a ``/``), and so is the destinations' unless the sources are written
+    out and have at least as many prefixes: then it is done on the full text.
+
+    >>> from nornir_tasks.verify.headerspace import Space
+    >>> s = Space.of_flow("udp", ["10.0.0.0/24"], ["10.9.0.0/30", "10.9.0.4/32", "10.9.0.6/31"],
+    ...                   dport="67")
+    >>> s = s - Space.of_addresses(src=["10.0.0.1/32", "10.0.0.65/32"])
+    >>> pools = [("10.0.0.0/24", 167772160, 167772415)]
+    >>> [_describe_sets(r, pools) for r in s.rows(addresses=False)]
+    ['udp 10.0.0.0/24 less 2 addresses -> 10.9.0.0/30,10.9.0.4/32,10.9.0.6/31 dport 67']
+    >>> [describe(r, [Net("10.0.0.0/24")]) for r in s.rows()]
+    ['udp 10.0.0.0/24 less 2 addresses -> 10.9.0.0/30,10.9.0.4/32,10.9.0.6/31 dport 67']
+    """
+    assert row.source_set is not None and row.destination_set is not None
+    src = _set_less(row.source_set, pools)
+    dst = _set_less(row.destination_set, pools)
+    if dst is not None and src is None and _long(row.source_set):
+        full = replace(row, sources=tuple(cidrs(row.source_set)),
+                       destinations=tuple(cidrs(row.destination_set)))
+        return _describe(full, pools)
+    text = text_of or _joined_cidrs
+    return replace(row, sources=(src or text(row.source_set),),
+                   destinations=(dst or text(row.destination_set),)).text()
+
+
+def _joined_cidrs(addresses: IntervalSet) -> str:
+    return ",".join(cidrs(addresses))
+
+
+def _set_less(addresses: IntervalSet, pools: Sequence[_PoolRange]) -> str | None:
+    """The ``POOL less N addresses`` text of a field with at least _SHORT prefixes."""
+    if not _long(addresses):
+        return None
+    return _pool_less(addresses.min(), addresses.intervals[-1][1], addresses.size, pools)
+
+
+def _long(addresses: IntervalSet) -> bool:
+    """Is the set written as at least _SHORT prefixes? (Counted, not written.)"""
+    return prefix_count(addresses, _SHORT) >= _SHORT
+
+
+def _span(net: Net) -> tuple[int, int]:
+    """A network's first and last address (without ipaddress's slow num_addresses)."""
+    first = int(net.network_address)
+    return first, first + (1 << (32 - net.prefixlen)) - 1
 
 
 def policy_point_interfaces(intent: Intent, spec: object, devices: dict[str, DeviceText]

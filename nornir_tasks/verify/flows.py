@@ -49,12 +49,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nornir_tasks.acl_eval import evaluate
+from nornir_tasks.design.structured import AclEntry
 from nornir_tasks.intent.checks import INTERNET
 from nornir_tasks.intent.flows import device_zone, service_prefixes
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import InfraFlow, Role
 from nornir_tasks.platforms import facts
-from nornir_tasks.verify.headerspace import Space, permitted
+from nornir_tasks.verify.headerspace import IntervalSet, Space, permitted
 from nornir_tasks.verify.l2 import L2Paths
 from nornir_tasks.verify.model import Acl, DeviceText, Interface, Net, int_ip
 from nornir_tasks.verify.parse import Line
@@ -62,6 +63,8 @@ from nornir_tasks.verify.report import VIOLATION, CheckResult, Finding
 from nornir_tasks.verify.routing import GLOBAL, AclRef, Network, Path
 
 CHECK = "required"
+#: ends that send from their own table (a device, a relay agent), not from a gateway
+_SENDERS = frozenset({"device", "relay"})
 EPHEMERAL = "1024-65535"
 #: where verify sends "the internet" (TEST-NET-2, RFC 5737)
 INTERNET_PROBE = int(ipaddress.IPv4Address("198.51.100.10"))
@@ -78,6 +81,22 @@ class End:
     rep: int  # the address the walks use
     entries: tuple[tuple[str, Interface | None], ...]  # (host, SVI) or (device, None)
     kind: str  # hosts | relay | device | service
+
+
+@dataclass(frozen=True, slots=True)
+class _Walks:
+    """What decides the walks from and to an end."""
+
+    end: End  # (held: the memos are by its identity)
+    sender: bool  # a device (a relay agent) that sends from its own table
+    #: :meth:`Network.address_class` of its address: walks to it go alike
+    route_class: int
+    #: the elementary interval of every filtering ACL's prefixes that holds its
+    #: addresses (-1: they straddle one): every ACL decides the end alike
+    acl_class: int
+    #: (device, interface or None, the gates of walks from there by routing class)
+    entries: tuple[tuple[str, Interface | None, dict[int, int] | None], ...]
+    live: bool  # some entry has an interface
 
 
 @dataclass
@@ -98,9 +117,9 @@ class _AclOracle:
     """Does an ACL permit a flow's header space between two address sets? Memoised per
     elementary interval of the ACL's own prefixes, where every address decides alike."""
 
-    def __init__(self, acl: Acl) -> None:
+    def __init__(self, acl: Acl, space: Space) -> None:
         self.acl = acl
-        self.space = permitted(acl.entries)
+        self.space = space  # what it permits: permitted(acl.entries)
         edges: set[int] = {0}
         for e in acl.entries:
             for n in (e.source, e.destination):
@@ -109,20 +128,36 @@ class _AclOracle:
                     edges.add(int(n.broadcast_address) + 1)
         self.edges = sorted(edges)
         self.memo: dict[tuple[object, ...], tuple[bool, Line | None]] = {}
+        #: per (flow key, flow space by identity): the flow's packets it does not permit,
+        #: whatever their addresses (the flow's space held, so its identity stays its own)
+        self._gaps: dict[tuple[object, int], tuple[Space, Space]] = {}
+        #: the class of an address set, by ``addr << 6 | plen`` (-1: it straddles a
+        #: prefix of the ACL and is decided exactly)
+        self._classes: dict[int, int] = {}
 
-    def _cls(self, net: Net) -> int | None:
-        i = bisect.bisect_right(self.edges, net.addr) - 1
-        if i + 1 < len(self.edges) and net.last >= self.edges[i + 1]:
-            return None  # the set straddles an ACL prefix: decide it exactly
-        return i
+    def _cls(self, net: Net) -> int:
+        key = net.addr << 6 | net.plen
+        hit = self._classes.get(key)
+        if hit is None:
+            i = bisect.bisect_right(self.edges, net.addr) - 1
+            if i + 1 < len(self.edges) and net.last >= self.edges[i + 1]:
+                i = -1  # the set straddles an ACL prefix: decide it exactly
+            hit = self._classes[key] = i
+        return hit
 
     def check(self, key: object, src: Net, dst: Net, space: Space) -> tuple[bool, Line | None]:
         cs, cd = self._cls(src), self._cls(dst)
-        mkey = (key, cs, cd) if cs is not None and cd is not None else None
-        if mkey is not None and mkey in self.memo:
-            return self.memo[mkey]
-        flow = space & Space.of_addresses([str(src)], [str(dst)])
-        missing = flow - self.space
+        mkey = (key, cs, cd) if cs >= 0 and cd >= 0 else None
+        if mkey is not None:
+            hit = self.memo.get(mkey)
+            if hit is not None:
+                return hit
+        # (space & addresses) - permitted == (space - permitted) & addresses
+        gap = self._gaps.get((key, id(space)))
+        if gap is None or gap[0] is not space:
+            gap = self._gaps[(key, id(space))] = (space, space - self.space)
+        missing = gap[1] & Space.of_addresses(IntervalSet([(src.addr, src.last)]),
+                                              IntervalSet([(dst.addr, dst.last)]))
         result: tuple[bool, Line | None] = (True, None)
         if missing:
             witness = missing.rows()[0].witness()
@@ -132,6 +167,37 @@ class _AclOracle:
         if mkey is not None:
             self.memo[mkey] = result
         return result
+
+
+class _Holders:
+    """Which routed interface that is up holds an address, on each device: an index of
+    the connected subnets, so a lookup is a few dict probes, not a scan of every
+    interface of every device. Per device the first such interface in the config's
+    order wins (what a scan of its interfaces would find)."""
+
+    def __init__(self, devices: dict[str, DeviceText]) -> None:
+        by_len: dict[int, dict[int, list[tuple[str, int, Interface]]]] = {}
+        for host, dev in devices.items():
+            for order, intf in enumerate(dev.interfaces.values()):
+                if not intf.routed or intf.shutdown:
+                    continue
+                for a in intf.addresses:
+                    by_len.setdefault(a.net.plen, {}).setdefault(a.net.addr, []).append(
+                        (host, order, intf))
+        self._probe = [(Net(0, plen).mask, bucket) for plen, bucket in by_len.items()]
+
+    def holders(self, ip: int) -> dict[str, Interface]:
+        """Per device, its first interface holding ``ip`` (devices in no given order)."""
+        best: dict[str, tuple[int, Interface]] = {}
+        for mask, bucket in self._probe:
+            for host, order, intf in bucket.get(ip & mask, ()):
+                have = best.get(host)
+                if have is None or order < have[0]:
+                    best[host] = (order, intf)
+        return {h: i for h, (_, i) in best.items()}
+
+    def holding(self, host: str, ip: int) -> Interface | None:
+        return self.holders(ip).get(host)
 
 
 class RequiredFlows:
@@ -147,30 +213,59 @@ class RequiredFlows:
         self.checks: list[CheckResult] = []
         self.rows: list[FlowRow] = []
         self._oracles: dict[int, _AclOracle] = {}
+        self._permitted: dict[tuple[AclEntry, ...], Space] = {}
         self._open: dict[tuple[str, ...], Finding] = {}
         self._ends: dict[tuple[object, ...], list[End]] = {}
         self.instances = 0
+        self._holders = _Holders(devices)
+        self._gws: dict[str, list[str]] = {}
+        self._zones: dict[str, list[End]] = {}
+        #: per flow row, each end's verdict (by identity): its failures were told when it
+        #: was first met, and telling them again changes nothing (same findings and sites)
+        self._end_verdicts: dict[int, dict[int, bool]] = {}
+        #: reported walks by (sender kind, device, interface, destination)
+        self._paths: dict[tuple[bool, str, int, int], tuple[Path, Interface]] = {}
+        #: per reported walk (by identity), the defined ACLs on it, with their oracles
+        self._acl_checks: dict[int, tuple[Path, tuple[tuple[AclRef, _AclOracle], ...]]] = {}
+        self._acl_edges = _acl_edges(devices)
+        #: per end (by identity): what its walks are decided by (see :class:`_Walks`)
+        self._walks: dict[int, _Walks] = {}
+        #: per (device, VRF, entry ACL): per routing class of a destination, the walk's
+        #: gate: the index of the sequence of oracles it meets (0: none), -1 if it is
+        #: not delivered. The same for every flow.
+        self._gates: dict[tuple[str, str, int], dict[int, int]] = {}
+        #: the distinct sequences of oracles, by the oracles' identities (walks from every
+        #: site meet the same ACLs of the core); index 0 is the empty one
+        self._sequences: list[tuple[_AclOracle, ...]] = [()]
+        self._sequence_index: dict[tuple[int, ...], int] = {(): 0}
+        #: per (flow, direction): per (gate, ACL classes of the two ends) as one number,
+        #: whether the gate's ACLs permit the flow
+        self._verdicts: dict[tuple[str, str], dict[int, bool]] = {}
 
     # ----------------------------------------------------------------- ends
 
     def _gateways(self, slug: str) -> list[str]:
+        hit = self._gws.get(slug)
+        if hit is not None:
+            return hit
         gw = self.intent.gateway_of(slug)
         out = [gw]
         peer = self.intent.devices[gw].redundancy_peer
         if self.intent.devices[gw].role is Role.core and peer:
             out.append(peer)
+        self._gws[slug] = out
         return out
 
     def _svi_holding(self, host: str, ip: int) -> Interface | None:
-        dev = self.devices.get(host)
-        if dev is None:
-            return None
-        for intf in dev.interfaces.values():
-            if intf.routed and intf.up and any(ip in a.net for a in intf.addresses):
-                return intf
-        return None
+        return self._holders.holding(host, ip)
 
     def _zone_hosts(self, zone: str) -> list[End]:
+        hit = self._zones.get(zone)
+        if hit is None:
+            hit = self._zones[zone] = self._zone_hosts_of(zone)
+        return hit
+
+    def _zone_hosts_of(self, zone: str) -> list[End]:
         out = []
         for slug in sorted(self.intent.sites):
             prefix = self.intent.sites[slug].prefixes.get(zone)
@@ -220,11 +315,10 @@ class RequiredFlows:
         for prefix in service_prefixes(self.intent, name):
             net = Net.of(prefix)
             rep = net.addr if net.plen >= 31 else net.addr + 1
-            entries: list[tuple[str, Interface | None]] = []
-            for host in sorted(self.devices):
-                intf = self._svi_holding(host, rep)
-                if intf is not None and self.intent.devices[host].role is not Role.wlc:
-                    entries.append((host, intf))
+            holders = self._holders.holders(rep)
+            entries: list[tuple[str, Interface | None]] = [
+                (host, holders[host]) for host in sorted(holders)
+                if host in self.devices and self.intent.devices[host].role is not Role.wlc]
             slug = next((s for s, site in self.intent.sites.items()
                          if any(prefix.subnet_of(p) for p in site.prefixes.values())), None)
             out.append(End(f"{name} {int_ip(rep)}" if net.plen == 32 else f"{name} {net}",
@@ -295,14 +389,7 @@ class RequiredFlows:
             self.rows.append(row)
             fwd, back = self._spaces(flow)
             before = len(self._open)
-            for src in self.ends(flow.from_):
-                for dst in self.ends(flow.to):
-                    if src.net.addr == dst.net.addr and src.net.plen == dst.net.plen:
-                        continue
-                    row.instances += 1
-                    self.instances += 1
-                    if not self._instance(flow, row, src, dst, fwd, back):
-                        row.failed += 1
+            self._prove(flow, row, fwd, back)
             self.checks.append(CheckResult(CHECK, flow.name, "fail" if row.failed or
                                            len(self._open) > before else "pass",
                                            row.instances))
@@ -325,26 +412,95 @@ class RequiredFlows:
                 f.message = f"{head} [at {n} sites: {', '.join(f.detail['sites'][:5])}" \
                     + (", ...]" if n > 5 else "]")
 
-    def _instance(self, flow: InfraFlow, row: FlowRow, src: End, dst: End, fwd: Space,
-                  back: Space) -> bool:
-        ok = True
-        site = src.site if src.kind != "service" else dst.site
-        pair = f"{src.label} -> {dst.label}"
-        for end in (src, dst):
-            ok &= self._end_ok(flow, end, site, pair, row)
-        if src.kind == "relay" and flow.name and src.entries[0][1] is not None:
-            ok &= self._helpers(flow, src, dst, pair)
-        if not src.entries or not any(i is not None for _, i in src.entries):
-            return False
-        for host, intf in src.entries:
-            ok &= self._walk(flow, row, src, dst, host, intf, fwd, "forward", pair)
-        if flow.reply:
-            for host, intf in dst.entries:
-                ok &= self._walk(flow, row, dst, src, host, intf, back, "reply", pair,
-                                 opener=src)
-        if ok:
-            row.sites.update(s for s in (src.site, dst.site) if s)
-        return ok
+    def _prove(self, flow: InfraFlow, row: FlowRow, fwd: Space, back: Space) -> None:
+        """Every instance of one flow, in order: the ends, the relay's helpers, the walks.
+
+        An instance that holds costs a few lookups: each walk's gate (where it goes and
+        which ACLs it meets) by its entry and the routing class of the other end, and the
+        verdict of those ACLs on the flow by the ACL classes of the two ends (see
+        :meth:`_walk`); the ends' own checks are made once per end. Anything not known
+        yet is proven in full, and whatever fails is reported as it is met.
+        """
+        srcs, dsts = self.ends(flow.from_), self.ends(flow.to)
+        to_walks = [self._walks_of(d) for d in dsts]
+        fwd_verdicts = self._verdicts.setdefault((flow.name, "forward"), {})
+        back_verdicts = self._verdicts.setdefault((flow.name, "reply"), {})
+        n = len(self._acl_edges)
+        verdicts = self._end_verdicts.setdefault(id(row), {})
+        for src in srcs:
+            sw = self._walks_of(src)
+            relay = src.kind == "relay" and bool(flow.name) and src.entries[0][1] is not None
+            for k, dst in enumerate(dsts):
+                if src.net.addr == dst.net.addr and src.net.plen == dst.net.plen:
+                    continue
+                row.instances += 1
+                self.instances += 1
+                ok = verdicts.get(id(src))
+                if ok is None:
+                    ok = verdicts[id(src)] = self._end_ok(flow, src, None, _pair(src, dst), row)
+                good = verdicts.get(id(dst))
+                if good is None:
+                    good = verdicts[id(dst)] = self._end_ok(flow, dst, None, _pair(src, dst),
+                                                            row)
+                ok &= good
+                if relay:
+                    ok &= self._helpers(flow, src, dst, _pair(src, dst))
+                if not sw.live:
+                    row.failed += 1
+                    continue
+                dw = to_walks[k]
+                exact = sw.acl_class >= 0 and dw.acl_class >= 0
+                pair = (sw.acl_class * n + dw.acl_class) if exact else -1
+                for host, intf, gates in sw.entries:
+                    gate = gates.get(dw.route_class) if gates is not None else None
+                    if gate == 0 or (gate is not None and gate > 0 and exact
+                                     and fwd_verdicts.get(gate * n * n + pair)):
+                        continue  # proven before: nothing in the way
+                    ok &= self._walk(flow, src, sw, dst, dw, host, intf, gates, fwd,
+                                     "forward", fwd_verdicts, src, dst)
+                if flow.reply:
+                    pair = (dw.acl_class * n + sw.acl_class) if exact else -1
+                    for host, intf, gates in dw.entries:
+                        gate = gates.get(sw.route_class) if gates is not None else None
+                        if gate == 0 or (gate is not None and gate > 0 and exact
+                                         and back_verdicts.get(gate * n * n + pair)):
+                            continue
+                        ok &= self._walk(flow, dst, dw, src, sw, host, intf, gates, back,
+                                         "reply", back_verdicts, src, dst)
+                if ok:
+                    if src.site:
+                        row.sites.add(src.site)
+                    if dst.site:
+                        row.sites.add(dst.site)
+                else:
+                    row.failed += 1
+
+    def _walks_of(self, end: End) -> _Walks:
+        hit = self._walks.get(id(end))
+        if hit is None:
+            net = end.net
+            edges = self._acl_edges
+            i = bisect.bisect_right(edges, net.addr) - 1
+            if i + 1 < len(edges) and net.last >= edges[i + 1]:
+                i = -1  # straddles a prefix of some ACL: decided exactly, never memoised
+            sender = end.kind in _SENDERS
+            entries: list[tuple[str, Interface | None, dict[int, int] | None]] = []
+            for host, intf in end.entries:
+                if intf is None:
+                    entries.append((host, None, None))
+                    continue
+                acl = None
+                if not sender and intf.acl_in is not None and intf.acl_in_line is not None:
+                    acl = self.devices[host].acls.get(intf.acl_in)
+                key = (host, intf.vrf or GLOBAL, id(acl) if acl is not None else 0)
+                gates = self._gates.get(key)
+                if gates is None:
+                    gates = self._gates[key] = {}
+                entries.append((host, intf, gates))
+            hit = self._walks[id(end)] = _Walks(
+                end, sender, self.net.address_class(end.rep), i, tuple(entries),
+                any(i is not None for _, i in end.entries))
+        return hit
 
     def _end_ok(self, flow: InfraFlow, end: End, site: str | None, pair: str,
                 row: FlowRow) -> bool:
@@ -402,49 +558,127 @@ class RequiredFlows:
                    pair)
         return False
 
-    def _walk(self, flow: InfraFlow, row: FlowRow, frm: End, to: End, host: str,
-              intf: Interface | None, space: Space, direction: str, pair: str,
-              opener: End | None = None) -> bool:
-        if intf is None:
+    def _walk(self, flow: InfraFlow, frm: End, fw: _Walks, to: End, tw: _Walks, host: str,
+              intf: Interface | None, gates: dict[int, int] | None, space: Space,
+              direction: str, verdicts: dict[int, bool], src: End, dst: End) -> bool:
+        """Is ``to`` reached from the entry ``(host, intf)`` of ``frm`` with every ACL on
+        the way permitting the flow's whole header space?
+
+        Two memoised questions decide it. The gate: where the walk goes and which ACLs it
+        meets, the same for every address of ``to.rep``'s routing class and for every
+        flow (``gates``, per entry device, VRF and ACL). The verdict: whether those ACLs
+        permit the flow, the same for every pair of address sets inside one ACL class
+        each, and for the walks from every site that meet the same ACLs (``verdicts``,
+        per flow and direction). A walk that fails is walked again in full and reported.
+        """
+        if intf is None or gates is None:
             return False
-        if frm.kind in ("device", "relay"):
-            # the device itself sends: from its own table, in the interface's VRF
-            path = self.net.tail(host, intf.vrf or GLOBAL, to.rep)
+        gate = gates.get(tw.route_class)
+        if gate is None:
+            gate = gates[tw.route_class] = self._gate(host, intf, fw.sender, to.rep)
+        if gate == 0:
+            return True
+        if gate > 0:
+            oracles = self._sequences[gate]
+            n = len(self._acl_edges)
+            if fw.acl_class >= 0 and tw.acl_class >= 0:
+                key = gate * n * n + fw.acl_class * n + tw.acl_class
+                verdict = verdicts.get(key)
+                if verdict is None:
+                    verdict = verdicts[key] = self._permits(oracles, flow, direction,
+                                                            frm.net, to.net, space)
+            else:
+                verdict = self._permits(oracles, flow, direction, frm.net, to.net, space)
+            if verdict:
+                return True
+        return self._report(flow, frm, to, host, intf, space, direction, src, dst)
+
+    @staticmethod
+    def _permits(oracles: tuple[_AclOracle, ...], flow: InfraFlow, direction: str,
+                 src: Net, dst: Net, space: Space) -> bool:
+        key = (flow.name, direction)
+        return all(oracle.check(key, src, dst, space)[0] for oracle in oracles)
+
+    def _gate(self, host: str, intf: Interface, sender: bool, ip: int) -> int:
+        """The gate of a walk: the index of the sequence of oracles of the defined ACLs
+        it meets, the entry interface's ``ip access-group in`` (unless the device sends)
+        first; -1 if the walk is not delivered."""
+        refs = self.net.filters(host, intf.vrf or GLOBAL, ip)
+        if refs is None:
+            return -1
+        acls = [ref.acl for ref in refs]
+        if not sender and intf.acl_in is not None and intf.acl_in_line is not None:
+            acls.insert(0, self.devices[host].acls.get(intf.acl_in))
+        oracles = tuple(self._oracle(acl) for acl in acls if acl is not None)
+        key = tuple(id(o) for o in oracles)
+        index = self._sequence_index.get(key)
+        if index is None:
+            index = self._sequence_index[key] = len(self._sequences)
+            self._sequences.append(oracles)
+        return index
+
+    def _path(self, sender: bool, host: str, intf: Interface, ip: int) -> Path:
+        """The walk towards ``ip`` of a packet that enters ``host`` on ``intf`` (sent by
+        the device itself when ``sender``: from its own table, in the interface's VRF)."""
+        key = (sender, host, id(intf), ip)
+        hit = self._paths.get(key)
+        if hit is not None and hit[1] is intf:
+            return hit[0]
+        if sender:
+            path = self.net.tail(host, intf.vrf or GLOBAL, ip)
             path = Path(path.outcome, path.host, path.vrf, path.iface, path.line, path.acls,
                         ((host, None), *path.hops[1:]), path.crossings, path.next_hop)
         else:
-            path = self.net.forward(host, intf, to.rep)
-        what = f"{direction} {frm.label} -> {to.label}"
+            path = self.net.forward(host, intf, ip)
+        self._paths[key] = (path, intf)
+        return path
+
+    def _acls_on(self, path: Path) -> tuple[tuple[AclRef, _AclOracle], ...]:
+        """The defined ACLs a walk meets, each with its oracle (an undefined ACL filters
+        nothing: the policy-point check tells)."""
+        hit = self._acl_checks.get(id(path))
+        if hit is not None and hit[0] is path:
+            return hit[1]
+        out = tuple((ref, self._oracle(ref.acl)) for ref in path.acls if ref.acl is not None)
+        self._acl_checks[id(path)] = (path, out)
+        return out
+
+    def _oracle(self, acl: Acl) -> _AclOracle:
+        oracle = self._oracles.get(id(acl))
+        if oracle is None:
+            # the cores repeat the same ACLs: what one permits is computed once per text
+            content = tuple(acl.entries)
+            space = self._permitted.get(content)
+            if space is None:
+                space = self._permitted[content] = permitted(acl.entries)
+            oracle = self._oracles[id(acl)] = _AclOracle(acl, space)
+        return oracle
+
+    def _report(self, flow: InfraFlow, frm: End, to: End, host: str, intf: Interface,
+                space: Space, direction: str, src: End, dst: End) -> bool:
+        """A walk that fails, in full: where it is not delivered, or every ACL on it that
+        blocks the flow, each told as a finding."""
+        path = self._path(frm.kind in _SENDERS, host, intf, to.rep)
         if path.outcome != "delivered":
             line = path.line
             self._fail((flow.name, direction, "route", path.host, str(line.lineno if line
                                                                        else 0)),
                        flow.name, frm.site or to.site, path.host, line,
-                       f"required flow {flow.name}: {what} is not delivered: "
-                       f"{path.describe()}", pair)
+                       f"required flow {flow.name}: {direction} {frm.label} -> {to.label} "
+                       f"is not delivered: {path.describe()}", _pair(src, dst))
             return False
         ok = True
-        src, dst = (frm.net, to.net)
-        for ref in path.acls:
-            ok &= self._acl(flow, frm, to, ref, src, dst, space, direction, pair)
+        key = (flow.name, direction)
+        for ref, oracle in self._acls_on(path):
+            good, line = oracle.check(key, frm.net, to.net, space)
+            if not good:
+                ok = False
+                self._fail((flow.name, direction, ref.host, str(line.lineno if line else 0)),
+                           flow.name, frm.site or to.site, ref.host, line,
+                           f"required flow {flow.name}: the {direction} packets {frm.label} "
+                           f"-> {to.label} are blocked by {ref.name} on {ref.iface} "
+                           f"({ref.direction})", _pair(src, dst))
         return ok
-
-    def _acl(self, flow: InfraFlow, frm: End, to: End, ref: AclRef, src: Net, dst: Net,
-             space: Space, direction: str, pair: str) -> bool:
-        if ref.acl is None:
-            return True  # an undefined ACL filters nothing (the policy-point check tells)
-        oracle = self._oracles.get(id(ref.acl))
-        if oracle is None:
-            oracle = self._oracles[id(ref.acl)] = _AclOracle(ref.acl)
-        ok, line = oracle.check((flow.name, direction), src, dst, space)
-        if ok:
-            return True
-        self._fail((flow.name, direction, ref.host, str(line.lineno if line else 0)),
-                   flow.name, frm.site or to.site, ref.host, line,
-                   f"required flow {flow.name}: the {direction} packets {frm.label} -> "
-                   f"{to.label} are blocked by {ref.name} on {ref.iface} ({ref.direction})",
-                   pair)
-        return False
 
     # ----------------------------------------------------------------- not host pairs
 
@@ -462,7 +696,7 @@ class RequiredFlows:
                 for host, intf in end.entries:
                     if intf is None:
                         continue
-                    path = self.net.forward(host, intf, INTERNET_PROBE)
+                    path = self._path(False, host, intf, INTERNET_PROBE)
                     if path.outcome != "exit":
                         self._fail((row.name, "route", path.host), row.name, end.site,
                                    path.host, path.line, f"internet egress of {zone}: "
@@ -470,12 +704,7 @@ class RequiredFlows:
                                    f"{path.describe()}", f"{zone} -> internet")
                         good = False
                         continue
-                    for ref in path.acls:
-                        if ref.acl is None:
-                            continue
-                        oracle = self._oracles.get(id(ref.acl))
-                        if oracle is None:
-                            oracle = self._oracles[id(ref.acl)] = _AclOracle(ref.acl)
+                    for ref, oracle in self._acls_on(path):
                         ok, line = oracle.check(("internet", zone), end.net,
                                                 Net(INTERNET_PROBE, 32), space)
                         if not ok:
@@ -578,3 +807,27 @@ class RequiredFlows:
                  "instances": r.instances, "failed": r.failed, "sites": len(r.sites),
                  "single_points": sorted(r.single_points)} for r in self.rows]
 
+
+def _pair(src: End, dst: End) -> str:
+    """How a finding names the instance it was found on."""
+    return f"{src.label} -> {dst.label}"
+
+
+def _acl_edges(devices: dict[str, DeviceText]) -> list[int]:
+    """The edges of the elementary intervals of the prefixes of every ACL that filters
+    an interface (``ip access-group``): an address set inside one interval is in the
+    same class of every such ACL, so each ACL decides it as it decides any other."""
+    edges: set[int] = {0}
+    for dev in devices.values():
+        names = {n for intf in dev.interfaces.values()
+                 for n in (intf.acl_in, intf.acl_out) if n is not None}
+        for name in names:
+            acl = dev.acls.get(name)
+            if acl is None:
+                continue
+            for e in acl.entries:
+                for n in (e.source, e.destination):
+                    if n is not None:
+                        edges.add(int(n.network_address))
+                        edges.add(int(n.broadcast_address) + 1)
+    return sorted(edges)

@@ -91,8 +91,8 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import operator
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from nornir_tasks.acl_eval import Packet
@@ -282,16 +282,44 @@ def cidrs(addresses: IntervalSet) -> list[str]:
     >>> cidrs(IntervalSet.full(ADDRESS_MAX))
     ['0.0.0.0/0']
     """
-    out = []
+    return [f"{dotted(lo)}/{32 - bits}" for lo, bits in _blocks(addresses)]
+
+
+def prefix_count(addresses: IntervalSet, enough: int) -> int:
+    """How many prefixes :func:`cidrs` writes for the set, counting up to ``enough``
+    at most (a caller that only asks "at least so many?" stops early).
+
+    >>> prefix_count(IntervalSet.of([(1, 6)]), 10), prefix_count(IntervalSet.of([(1, 6)]), 2)
+    (4, 2)
+    """
+    n = 0
+    for _ in _blocks(addresses):
+        n += 1
+        if n >= enough:
+            break
+    return n
+
+
+def _blocks(addresses: IntervalSet) -> Iterator[tuple[int, int]]:
+    """The prefixes of :func:`cidrs` as (first address, host bits)."""
     for lo, hi in addresses.intervals:
         while lo <= hi:
-            # the largest block that starts at lo (alignment) and ends by hi (length)
-            size = lo & -lo if lo else 1 << 32
-            while lo + size - 1 > hi:
-                size >>= 1
-            out.append(f"{ipaddress.IPv4Address(lo)}/{32 - size.bit_length() + 1}")
-            lo += size
-    return out
+            # the largest block that starts at lo (alignment) and ends by hi (length):
+            # sizes are powers of two, so compare their exponents
+            bits = min((lo & -lo).bit_length() - 1 if lo else 32,
+                       (hi - lo + 1).bit_length() - 1)
+            yield lo, bits
+            lo += 1 << bits
+
+
+def dotted(value: int) -> str:
+    """An address as a dotted quad (as ``str(IPv4Address(value))``, without the object:
+    rows of a large estate print thousands of addresses).
+
+    >>> dotted(167772417)
+    '10.0.1.1'
+    """
+    return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"
 
 
 def port_ranges(ports: IntervalSet) -> list[str]:
@@ -413,6 +441,33 @@ def _sweep(op: int, a: _Node, b: _Node, below: int, memo: _Memo) -> _Node:
             if keep_b:
                 _push(out, blo, alo - 1, bc)
             blo = alo
+        if below and bhi < ahi and j + _RUN < nb and b[j + _RUN][1] <= ahi:
+            # a's segment covers a run of b's: done child by distinct child
+            k = bisect.bisect_right(b, ahi, lo=j + _RUN, key=_hi)
+            if _run(op, out, ac, True, (blo, bhi, bc), b[j + 1:k], keep_a, below, memo):
+                alo, j = b[k - 1][1] + 1, k
+                if alo > ahi:
+                    i += 1
+                    if i < na:
+                        alo, ahi, ac = a[i]
+                if j < nb:
+                    blo, bhi, bc = b[j]
+                if i == na or j == nb:
+                    break
+                continue
+        elif below and ahi < bhi and i + _RUN < na and a[i + _RUN][1] <= bhi:
+            k = bisect.bisect_right(a, bhi, lo=i + _RUN, key=_hi)
+            if _run(op, out, bc, False, (alo, ahi, ac), a[i + 1:k], keep_b, below, memo):
+                blo, i = a[k - 1][1] + 1, k
+                if blo > bhi:
+                    j += 1
+                    if j < nb:
+                        blo, bhi, bc = b[j]
+                if i < na:
+                    alo, ahi, ac = a[i]
+                if i == na or j == nb:
+                    break
+                continue
         hi = min(ahi, bhi)
         child = _overlap(op, ac, bc, below, memo)
         if child is not None:
@@ -439,6 +494,163 @@ def _sweep(op: int, a: _Node, b: _Node, below: int, memo: _Memo) -> _Node:
         _push(out, blo, bhi, bc)
         out.extend(b[j + 1:])
     return tuple(out)
+
+
+#: a run of at least this many segments of one operand inside one segment of the other
+#: is done in one go (:func:`_run`)
+_RUN = 4
+#: ... when its segments have at most this many distinct children
+_RUN_CHILDREN = 16
+_child = operator.itemgetter(2)
+
+
+def _run(op: int, out: list[_Seg], cover: _Node, cover_is_a: bool, first: _Seg,
+         run: Sequence[_Seg], keep_cover: bool, below: int, memo: _Memo) -> bool:
+    """The stretch where one segment (child ``cover``) covers a run of segments of the
+    other operand: ``first`` (the current one, starting where the stretch starts), then
+    ``run``. Appends it to ``out`` and returns True; returns False, appending nothing,
+    when the run has too many distinct children for this to pay.
+
+    A set of thousands of addresses is a run of thousands of segments with a few
+    distinct children (a device address leads to the same set as the next): each
+    distinct child is combined with ``cover`` once, and the segments are mapped.
+    Results that are equal are replaced by one object (as is a result equal to
+    ``cover`` where its operand keeps the gaps between the run's segments), so that
+    touching pieces are merged by identity, as :func:`_push` would by value.
+    """
+    kids = list(map(_child, run))
+    kids.append(first[2])
+    distinct = dict(zip(map(id, kids), kids, strict=True))
+    if len(distinct) > _RUN_CHILDREN:
+        return False
+    gap = cover if keep_cover else None
+    shared: list[_Node] = [] if gap is None else [gap]
+    results: dict[int, _Node | None] = {}
+    for key, child in distinct.items():
+        piece = (_overlap(op, cover, child, below, memo) if cover_is_a
+                 else _overlap(op, child, cover, below, memo))
+        if piece is not None:
+            for known in shared:
+                if known is piece or known == piece:
+                    piece = known
+                    break
+            else:
+                shared.append(piece)
+        results[key] = piece
+    flo, fhi, fc = first
+    piece = results[id(fc)]
+    if piece is not None:
+        # the first piece may touch what is in out already: merged by value, and its
+        # child made the shared object, so that what follows merges by identity
+        _push(out, flo, fhi, piece)
+        out[-1] = (out[-1][0], fhi, piece)
+    pos = fhi + 1
+    for lo, hi, child in run:
+        if gap is not None and lo > pos:
+            _join(out, pos, lo - 1, gap)
+        piece = results[id(child)]
+        if piece is not None:
+            _join(out, lo, hi, piece)
+        pos = hi + 1
+    return True
+
+
+def _join(out: list[_Seg], lo: int, hi: int, child: _Node) -> None:
+    """:func:`_push` for children that are the same object when they are equal."""
+    if out:
+        plo, phi, pc = out[-1]
+        if phi + 1 == lo and pc is child:
+            out[-1] = (plo, hi, child)
+            return
+    out.append((lo, hi, child))
+
+
+def _placed(root: _Node, src: IntervalSet | None, dst: IntervalSet | None
+            ) -> _Node | None:
+    """A root that has every source and destination, placed from ``src`` to ``dst``
+    (None: any); None if the root narrows an address it is to be placed on."""
+    if not root:
+        return ()
+    if not _any_address(root):
+        return None
+    child = root[0][2]
+    if dst is not None:
+        if not _any_address(child):
+            return None
+        rest = child[0][2]
+        # the intervals of a set never touch: the segments are canonical as they are
+        child = tuple((lo, hi, rest) for lo, hi in dst.intervals)
+        if not child:
+            return ()
+    if src is None:
+        return ((0, ADDRESS_MAX, child),)
+    return tuple((lo, hi, child) for lo, hi in src.intervals)
+
+
+def _any_address(node: _Node) -> bool:
+    """Does an address level lead every address to the same child?"""
+    return len(node) == 1 and node[0][0] == 0 and node[0][1] == ADDRESS_MAX
+
+
+def _meets(a: _Node, b: _Node, below: int, memo: dict[tuple[int, int], bool]) -> bool:
+    """Do two canonical nodes share a point? (Their children are never empty, so two
+    overlapping last-dimension segments do.) ``memo`` by child pair, as in _overlap."""
+    if not a or not b:
+        return False
+    if a is b:
+        return True
+    i = j = 0
+    na, nb = len(a), len(b)
+    while i < na and j < nb:
+        alo, ahi, ac = a[i]
+        blo, bhi, bc = b[j]
+        if ahi < blo:
+            i = bisect.bisect_left(a, blo, lo=i + 1, key=_hi)
+            continue
+        if bhi < alo:
+            j = bisect.bisect_left(b, alo, lo=j + 1, key=_hi)
+            continue
+        if below == 0:
+            return True
+        if bhi < ahi and j + _RUN < nb and b[j + _RUN][1] <= ahi:
+            # a's segment covers a run of b's: each distinct child once
+            k = bisect.bisect_right(b, ahi, lo=j + _RUN, key=_hi)
+            if any(_meets_memo(ac, child, below, memo) for child in _distinct(b, j, k)):
+                return True
+            j = k
+            continue
+        if ahi < bhi and i + _RUN < na and a[i + _RUN][1] <= bhi:
+            k = bisect.bisect_right(a, bhi, lo=i + _RUN, key=_hi)
+            if any(_meets_memo(child, bc, below, memo) for child in _distinct(a, i, k)):
+                return True
+            i = k
+            continue
+        key = (id(ac), id(bc))
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = _meets(ac, bc, below - 1, memo)
+        if hit:
+            return True
+        if ahi < bhi:  # the segment that ends first can meet nothing more
+            i += 1
+        else:
+            j += 1
+    return False
+
+
+def _meets_memo(a: _Node, b: _Node, below: int, memo: dict[tuple[int, int], bool]
+                ) -> bool:
+    key = (id(a), id(b))
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = _meets(a, b, below - 1, memo)
+    return hit
+
+
+def _distinct(node: _Node, start: int, stop: int) -> Iterable[_Node]:
+    """The distinct children (by identity) of ``node[start:stop]``."""
+    kids = list(map(_child, node[start:stop]))
+    return dict(zip(map(id, kids), kids, strict=True)).values()
 
 
 def _contains(node: _Node, point: Sequence[int]) -> bool:
@@ -587,21 +799,33 @@ def _values(spec: Values, universe: IntervalSet, number: Callable[[str], int]) -
 
 
 Addresses: TypeAlias = (
-    "str | ipaddress.IPv4Network | Iterable[str | ipaddress.IPv4Network] | None")
+    "str | ipaddress.IPv4Network | Iterable[str | ipaddress.IPv4Network] | IntervalSet | None")
 
 
 def _addresses(spec: Addresses) -> IntervalSet:
-    """``None``/``any`` = every address; else CIDR texts or networks."""
+    """``None``/``any`` = every address; else CIDR texts, networks, or an address set."""
     if spec is None:
         return ADDRESSES
+    if isinstance(spec, IntervalSet):
+        return spec
     items = [spec] if isinstance(spec, str | ipaddress.IPv4Network) else spec
     ranges = []
     for item in items:
         if item == "any":
             return ADDRESSES
         net = item if isinstance(item, ipaddress.IPv4Network) else ipaddress.IPv4Network(item)
-        ranges.append((int(net.network_address), int(net.broadcast_address)))
+        lo = int(net.network_address)  # (broadcast_address is a slow cached property)
+        ranges.append((lo, lo + (1 << (32 - net.prefixlen)) - 1))
     return IntervalSet(ranges)
+
+
+def address_set(spec: Addresses) -> IntervalSet:
+    """Addresses as a set: CIDR texts, networks or a set (None or ``any``: all of them).
+
+    >>> address_set(["10.0.0.0/31", ipaddress.IPv4Network("10.0.0.2/32")])
+    IntervalSet('167772160-167772162')
+    """
+    return _addresses(spec)
 
 
 def _network(net: ipaddress.IPv4Network | None) -> IntervalSet:
@@ -809,7 +1033,7 @@ class Space:
 
     # -- presentation
 
-    def rows(self) -> list[Row]:
+    def rows(self, addresses: bool = True) -> list[Row]:
         """The set as few, disjoint, sorted rows.
 
         Where a class has every port, type and flag for an address pair, that part is
@@ -817,18 +1041,69 @@ class Space:
         for all of them, ``proto 0-5,7-255`` for all but TCP. The rest is shown per
         class with its ports, flags or types.
 
+        ``addresses=False`` leaves the CIDR texts out (``sources`` and ``destinations``
+        empty): for a caller that prints the rows' address sets itself, a set of
+        thousands of prefixes costs a text per prefix.
+
         >>> s = Space.of_flow("tcp", dport="22") | Space.of_flow("udp", dport="53")
         >>> [r.text() for r in (s - Space.of_flow("tcp", dport="22", flags="ack/rst")).rows()]
         ['tcp 0.0.0.0/0 -> 0.0.0.0/0 dport 22 initial', 'udp 0.0.0.0/0 -> 0.0.0.0/0 dport 53']
         >>> [r.text() for r in (Space.full() - Space.of_flow("tcp", dport=23)).rows()]
         ['proto 0-5,7-255 0.0.0.0/0 -> 0.0.0.0/0', 'tcp 0.0.0.0/0 -> 0.0.0.0/0 dport 0-22,24-65535']
+        >>> [(r.sources, r.source_set) for r in Space.of_addresses("10.0.0.0/31").rows(False)]
+        [((), IntervalSet('167772160-167772161'))]
         """
+        texts = cidrs if addresses else _no_texts
         plain, rest = _split_plain(self._roots)
-        keyed = [(_plain_key(cube), _plain_row(cube)) for cube in _merge_cubes(_paths(plain, 2))]
+        keyed = [(_plain_key(cube), _plain_row(cube, texts))
+                 for cube in _merge_cubes(_paths(plain, 2))]
         for klass, root in enumerate(rest):
-            keyed.extend((_row_key(klass, cube), _row(klass, cube))
+            keyed.extend((_row_key(klass, cube), _row(klass, cube, texts))
                          for cube in _merge_cubes(_paths(root, _BELOW[klass])))
         return [row for _, row in sorted(keyed, key=operator.itemgetter(0))]
+
+    def within(self, src: IntervalSet | None = None, dst: IntervalSet | None = None
+               ) -> Space:
+        """The part of the set from ``src`` to ``dst`` (None: any address).
+
+        The same as ``self & Space.of_addresses(src, dst)``, built directly where the
+        set does not narrow the addresses itself (a flow's ports before they are placed
+        between addresses): a segment per address interval, no merge pass over
+        thousands of device addresses.
+
+        >>> ssh = Space.of_flow("tcp", dport="22")
+        >>> src, dst = IntervalSet.of([1, (4, 7)]), IntervalSet.of([(8, 15)])
+        >>> ssh.within(src, dst) == ssh & Space.of_addresses(cidrs(src), cidrs(dst))
+        True
+        >>> ssh.within(src).rows()[0].text()
+        'tcp 0.0.0.1/32,0.0.0.4/30 -> 0.0.0.0/0 dport 22'
+        """
+        if src is None and dst is None:
+            return self
+        roots: list[_Node] = []
+        box: _Roots | None = None
+        for klass, root in enumerate(self._roots):
+            node = _placed(root, src, dst)
+            if node is None:  # the set narrows the addresses itself: intersect
+                if box is None:
+                    box = Space.of_addresses(src, dst)._roots
+                node = _apply(_AND, root, box[klass], _BELOW[klass], {})
+            roots.append(node)
+        return Space(_four(roots))
+
+    def intersects(self, other: Space) -> bool:
+        """Do the two sets share a header? (``bool(a & b)`` without building ``a & b``:
+        the walk stops at the first shared stretch.)
+
+        >>> web = Space.of_flow("tcp", dport="443")
+        >>> web.intersects(Space.of_flow("tcp", dport="400-500"))
+        True
+        >>> web.intersects(Space.of_flow("udp"))
+        False
+        """
+        memo: dict[tuple[int, int], bool] = {}
+        return any(_meets(a, b, below, memo)
+                   for a, b, below in zip(self._roots, other._roots, _BELOW, strict=True))
 
     def __repr__(self) -> str:
         return f"Space({[r.text() for r in self.rows()]!r})"
@@ -911,6 +1186,11 @@ class Row:
     dport: tuple[str, ...] = ()
     tcp_flags: str | None = None
     icmp_types: tuple[str, ...] = ()
+    #: the addresses as sets, when the row comes from :meth:`Space.rows` (not part of
+    #: the row's value: the CIDRs say the same); lets callers measure a row's addresses
+    #: without reading thousands of CIDR texts back
+    source_set: IntervalSet | None = field(default=None, compare=False, repr=False)
+    destination_set: IntervalSet | None = field(default=None, compare=False, repr=False)
 
     def text(self) -> str:
         """One line, IOS-like: ``udp 10.10.20.53/32 sport 53 -> 10.32.0.0/14 dport 0-1023``
@@ -993,32 +1273,33 @@ def _protocol_label(protocols: IntervalSet) -> str:
     return "proto " + ",".join(port_ranges(protocols))
 
 
-def _plain_row(cube: _Cube) -> Row:
+def _no_texts(addresses: IntervalSet) -> list[str]:
+    return []
+
+
+def _plain_row(cube: _Cube, texts: Callable[[IntervalSet], list[str]] = cidrs) -> Row:
     """A row of the protocol-only part: (source, destination, protocols)."""
-    src, dst, protocols = tuple(cidrs(cube[0])), tuple(cidrs(cube[1])), cube[2]
+    src, dst, protocols = tuple(texts(cube[0])), tuple(texts(cube[1])), cube[2]
     label = _protocol_label(protocols)
     # one protocol with fields shows them (all "any"), as the per-class rows do
-    if label == "tcp":
-        return Row(label, src, dst, ("any",), ("any",), "any")
-    if label == "udp":
-        return Row(label, src, dst, ("any",), ("any",))
-    if label == "icmp":
-        return Row(label, src, dst, icmp_types=("any",))
-    return Row(label, src, dst)
+    ports: tuple[str, ...] = ("any",) if label in ("tcp", "udp") else ()
+    return Row(label, src, dst, ports, ports, "any" if label == "tcp" else None,
+               ("any",) if label == "icmp" else (), cube[0], cube[1])
 
 
-def _row(klass: int, cube: _Cube) -> Row:
+def _row(klass: int, cube: _Cube, texts: Callable[[IntervalSet], list[str]] = cidrs) -> Row:
     """A row of TCP, UDP or ICMP with some port, flag or type left out."""
-    src, dst = tuple(cidrs(cube[0])), tuple(cidrs(cube[1]))
+    src, dst = tuple(texts(cube[0])), tuple(texts(cube[1]))
     if klass == _ICMP_C:
         return Row("icmp", src, dst, icmp_types=_labels(cube[2], ICMP_TYPE_RANGE,
-                                                        _ICMP_NAMES))
+                                                        _ICMP_NAMES),
+                   source_set=cube[0], destination_set=cube[1])
     flags = None
     if klass == _TCP_C:
         flags = {(INITIAL, ACK_RST): "any", (INITIAL, INITIAL): "initial",
                  (ACK_RST, ACK_RST): "ack/rst"}[cube[4].intervals[0]]
     return Row(_PROTOCOL_NAMES[_CLASS_PROTOCOL[klass]], src, dst, _labels(cube[2], PORTS),
-               _labels(cube[3], PORTS), flags)
+               _labels(cube[3], PORTS), flags, source_set=cube[0], destination_set=cube[1])
 
 
 # rows sort: ip first, then by (lowest) protocol number, protocol-only rows before

@@ -107,6 +107,13 @@ class L2Paths:
         self.findings: list[Finding] = []
         self.checks: list[CheckResult] = []
         self.sites: dict[str, SiteL2] = {}
+        # what the text says of an end does not change: read once per end
+        self._carried: dict[End, frozenset[int]] = {}
+        self._up: dict[End, list[str]] = {}
+        #: per (site, VLAN or None for the cabling alone): who is linked to whom
+        self._adjacency: dict[tuple[str, int | None], dict[str, list[tuple[str, Link]]]] = {}
+        self._gws: dict[tuple[str, str], list[str]] = {}
+        self._reach_index: dict[tuple[str, int], list[Reach]] | None = None
 
     # ----------------------------------------------------------------- text
 
@@ -116,6 +123,12 @@ class L2Paths:
 
     def carried(self, end: End) -> frozenset[int]:
         """VLANs the end forwards: its logical interface's, if it and a member are up."""
+        hit = self._carried.get(end)
+        if hit is None:
+            hit = self._carried[end] = self._read_carried(end)
+        return hit
+
+    def _read_carried(self, end: End) -> frozenset[int]:
         intf = self._iface(end)
         if intf is None or intf.shutdown:
             return frozenset()
@@ -125,6 +138,12 @@ class L2Paths:
         return frozenset(range(1, 4095)) if vlans is None else vlans
 
     def _members_up(self, end: End) -> list[str]:
+        hit = self._up.get(end)
+        if hit is None:
+            hit = self._up[end] = self._read_members_up(end)
+        return hit
+
+    def _read_members_up(self, end: End) -> list[str]:
         dev = self.devices.get(end.host)
         if dev is None:
             return []
@@ -223,6 +242,12 @@ class L2Paths:
     def _gateways(self, slug: str, zone: str) -> list[str]:
         """Switches whose SVI holds the zone's gateway address at the site (as an address
         or an HSRP virtual address): the hosts of the zone use it as their default route."""
+        hit = self._gws.get((slug, zone))
+        if hit is None:
+            hit = self._gws[(slug, zone)] = self._find_gateways(slug, zone)
+        return hit
+
+    def _find_gateways(self, slug: str, zone: str) -> list[str]:
         intent = self.intent
         net = intent.sites[slug].prefixes[zone]
         gw = int(net.network_address) + intent.management.mgmt_gateway_host
@@ -254,6 +279,7 @@ class L2Paths:
                                            else "pass", len(site.reaches)))
         self._core_pair()
         self._circuits()
+        self._reach_index = None  # built again on the next query
 
     def _link_consistency(self, site: SiteL2) -> None:
         """Both ends of a link agree: the bundle exists with every member in it, the same
@@ -295,28 +321,32 @@ class L2Paths:
                     "from one VLAN into the other", link.a.host if ia.native_line else
                     link.b.host, line.lineno, line.text, site=site.slug))
 
-    def _adjacent(self, links: list[Link], vlan: int | None,
-                  skip: Link | None = None) -> dict[str, list[tuple[str, Link]]]:
-        adj: dict[str, list[tuple[str, Link]]] = {}
-        for link in links:
-            if link is skip:
-                continue
-            if vlan is not None and not (vlan in self.carried(link.a)
-                                         and vlan in self.carried(link.b)):
-                continue
-            adj.setdefault(link.a.host, []).append((link.b.host, link))
-            adj.setdefault(link.b.host, []).append((link.a.host, link))
+    def _adjacent(self, site: SiteL2, vlan: int | None) -> dict[str, list[tuple[str, Link]]]:
+        """Who is linked to whom at a site over links that carry ``vlan`` at both ends
+        (any link for None), in link order."""
+        key = (site.slug, vlan)
+        adj = self._adjacency.get(key)
+        if adj is None:
+            adj = self._adjacency[key] = {}
+            for link in site.links:
+                if vlan is not None and not (vlan in self.carried(link.a)
+                                             and vlan in self.carried(link.b)):
+                    continue
+                adj.setdefault(link.a.host, []).append((link.b.host, link))
+                adj.setdefault(link.b.host, []).append((link.a.host, link))
         return adj
 
     @staticmethod
-    def _bfs(adj: dict[str, list[tuple[str, Link]]], start: str
+    def _bfs(adj: dict[str, list[tuple[str, Link]]], start: str, skip: Link | None = None
              ) -> dict[str, tuple[str, Link] | None]:
+        """Breadth-first from ``start`` (without the link ``skip``): how each device
+        reached was first reached."""
         prev: dict[str, tuple[str, Link] | None] = {start: None}
         queue = deque([start])
         while queue:
             h = queue.popleft()
             for nxt, link in adj.get(h, []):
-                if nxt not in prev:
+                if nxt not in prev and link is not skip:
                     prev[nxt] = (h, link)
                     queue.append(nxt)
         return prev
@@ -330,10 +360,10 @@ class L2Paths:
             return Reach(d, False, problem="no gateway")
         if d.host in gws:
             return Reach(d, True, tuple(gws))
-        prev = self._bfs(self._adjacent(site.links, d.vlan), d.host)
+        prev = self._bfs(self._adjacent(site, d.vlan), d.host)
         reached = tuple(g for g in gws if g in prev)
         if reached:
-            cut = self._cuts(site, d, gws)
+            cut = self._cuts(site, d, gws, prev)
             self._lost_redundancy(site, d, gws, cut)
             single = [link for link in cut if min(len(self._members_up(link.a)),
                                                   len(self._members_up(link.b))) < 2]
@@ -341,14 +371,32 @@ class L2Paths:
         self._blocked(site, d, gws)
         return Reach(d, False, problem="blocked")
 
-    def _cuts(self, site: SiteL2, d: Demand, gws: list[str]) -> list[Link]:
+    def _cuts(self, site: SiteL2, d: Demand, gws: list[str],
+              prev: dict[str, tuple[str, Link] | None]) -> list[Link]:
         """The links (a bundle as a whole) whose loss cuts the demand off its gateways.
         Those with one member up are single points of failure; a bundle survives the
-        loss of one member, but not of its neighbour."""
+        loss of one member, but not of its neighbour.
+
+        Only a link on the breadth-first tree's path from the source to *every* gateway
+        it reached can be one: without any other link, the tree still reaches a gateway.
+        """
+        common: set[int] | None = None
+        for g in gws:
+            if g not in prev:
+                continue
+            path: set[int] = set()
+            node = g
+            while (back := prev[node]) is not None:
+                path.add(id(back[1]))
+                node = back[0]
+            common = path if common is None else common & path
+        adj = self._adjacent(site, d.vlan)
         cut = []
         for link in site.links:
-            prev = self._bfs(self._adjacent(site.links, d.vlan, skip=link), d.host)
-            if not any(g in prev for g in gws):
+            if common is None or id(link) not in common:
+                continue
+            without = self._bfs(adj, d.host, skip=link)
+            if not any(g in without for g in gws):
                 cut.append(link)
         return cut
 
@@ -357,7 +405,7 @@ class L2Paths:
         """Where the cabling survives the loss of a link but the VLAN does not, a trunk on
         the second path drops the VLAN: redundancy the design paid for is gone."""
         for link in cut:
-            prev = self._bfs(self._adjacent(site.links, None, skip=link), d.host)
+            prev = self._bfs(self._adjacent(site, None), d.host, skip=link)
             alive = [g for g in gws if g in prev]
             if not alive:
                 continue  # the cabling has no second path either: a design choice
@@ -382,7 +430,7 @@ class L2Paths:
                 break
 
     def _blocked(self, site: SiteL2, d: Demand, gws: list[str]) -> None:
-        prev = self._bfs(self._adjacent(site.links, None), d.host)
+        prev = self._bfs(self._adjacent(site, None), d.host)
         reachable = [g for g in gws if g in prev]
         if not reachable:
             self._fail(d.host, None, site.slug, d,
@@ -494,11 +542,13 @@ class L2Paths:
 
     def reach_of(self, slug: str, zone: str) -> list[Reach]:
         """Every demand of a zone at a site (for the required flows' layer-2 leg)."""
-        site = self.sites.get(slug)
-        if site is None:
-            return []
-        vlan = self.intent.zones[zone].vlan
-        return [r for r in site.reaches if r.demand.vlan == vlan]
+        if self._reach_index is None:
+            index: dict[tuple[str, int], list[Reach]] = {}
+            for s, site in self.sites.items():
+                for r in site.reaches:
+                    index.setdefault((s, r.demand.vlan), []).append(r)
+            self._reach_index = index
+        return list(self._reach_index.get((slug, self.intent.zones[zone].vlan), ()))
 
 
 def _hsrp_vlans(dev: DeviceText) -> set[int]:

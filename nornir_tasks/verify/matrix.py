@@ -18,6 +18,7 @@ documented in ``docs/verify.md``:
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from dataclasses import dataclass
 from functools import cached_property
@@ -142,6 +143,7 @@ class Matrix:
                            tuple[int, int, tuple[str, ...]]] = {}
         self._site_nets = [(slug, zone, Net.of(p)) for slug, s in sorted(intent.sites.items())
                            for zone, p in sorted(s.prefixes.items())]
+        self._sources: list[Party] | None = None
 
     # ----------------------------------------------------------------- probes
 
@@ -200,11 +202,27 @@ class Matrix:
     # ----------------------------------------------------------------- parties
 
     def zone_of(self, net: Net) -> tuple[str, str] | tuple[None, None]:
-        """(site, zone) of the committed site prefix holding ``net``."""
-        for slug, zone, prefix in self._site_nets:
-            if net.within(prefix):
-                return slug, zone
-        return None, None
+        """(site, zone) of the committed site prefix holding ``net`` (the first in site
+        and zone order, when prefixes overlap)."""
+        best = None
+        for plen, mask, at in self._site_index:
+            if plen > net.plen:
+                break
+            i = at.get(net.addr & mask)
+            if i is not None and (best is None or i < best):
+                best = i
+        if best is None:
+            return None, None
+        slug, zone, _ = self._site_nets[best]
+        return slug, zone
+
+    @cached_property
+    def _site_index(self) -> list[tuple[int, int, dict[int, int]]]:
+        """The site prefixes by length (shortest first): address -> first index."""
+        by_len: dict[int, dict[int, int]] = {}
+        for i, (_, _, prefix) in enumerate(self._site_nets):
+            by_len.setdefault(prefix.plen, {}).setdefault(prefix.addr, i)
+        return [(plen, Net(0, plen).mask, at) for plen, at in sorted(by_len.items())]
 
     @cached_property
     def named_nets(self) -> list[Net]:
@@ -212,6 +230,25 @@ class Matrix:
         nets = [Net.of(n) for s in self.intent.services.values() for n in s.prefixes]
         nets += [n for _, n in self._operators()]
         return nets
+
+    @cached_property
+    def _named_by_addr(self) -> tuple[list[int], list[tuple[int, Net]]]:
+        ordered = sorted(enumerate(self.named_nets), key=lambda t: (t[1].addr, t[0]))
+        return [n.addr for _, n in ordered], ordered
+
+    def named_within(self, net: Net) -> list[Net]:
+        """The named addresses strictly inside ``net``, in :attr:`named_nets` order.
+
+        >>> m = Matrix.__new__(Matrix)
+        >>> m.named_nets = [Net(0x0A000010, 28), Net(0x0A000000, 24), Net(0x0A000005, 32)]
+        >>> [str(n) for n in m.named_within(Net(0x0A000000, 24))]
+        ['10.0.0.16/28', '10.0.0.5/32']
+        """
+        addrs, ordered = self._named_by_addr
+        lo = bisect.bisect_left(addrs, net.addr)
+        hi = bisect.bisect_right(addrs, net.last)
+        inside = sorted((i, n) for i, n in ordered[lo:hi] if n.within(net) and n != net)
+        return [n for _, n in inside]
 
     def _operators(self) -> list[tuple[str, Net]]:
         """Hosts that open infrastructure flows by name (the NOC, the monitoring system,
@@ -229,7 +266,7 @@ class Matrix:
 
     def _representative(self, net: Net) -> int:
         """A host address in ``net`` outside every named sub-prefix (from the top)."""
-        inner = [n for n in self.named_nets if n.within(net) and n != net]
+        inner = self.named_within(net)
         candidate = net.last - 1 if net.plen < 31 else net.addr
         while candidate > net.addr:
             hit = next((n for n in inner if candidate in n), None)
@@ -240,6 +277,11 @@ class Matrix:
 
     def sources(self) -> list[Party]:
         """Every zone at every site, and the operator's hosts."""
+        if self._sources is None:
+            self._sources = self._list_sources()
+        return list(self._sources)
+
+    def _list_sources(self) -> list[Party]:
         out: list[Party] = []
         for slug, site in sorted(self.intent.sites.items()):
             for zone in sorted(site.prefixes, key=self.zones.index):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nornir_tasks.design.structured import AclEntry
-from nornir_tasks.verify.parse import ConfigTree, Line
+from nornir_tasks.verify.parse import ConfigTree, Line, parse_section
 
 ALL_VLANS = frozenset(range(1, 4095))
 _DOTTED = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
@@ -44,7 +44,8 @@ _PROTO_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "0": "ip"}
 _ICMP_TYPES = {"echo": "echo", "8": "echo", "echo-reply": "echo-reply", "0": "echo-reply"}
 #: ACL options that narrow an entry to packets the probes cannot represent. A ``permit``
 #: with one is read as if it matched regardless (it may open), a ``deny`` with one as if
-#: it did not exist (it may not close): the worst case either way.
+#: it did not exist (it may not close): the worst case either way. ``fragments`` is one:
+#: a ``permit ... fragments`` lets non-initial fragments of any port through.
 _CONDITIONS = {"dscp", "precedence", "tos", "ttl", "time-range", "option", "syn", "fin",
                "psh", "urg", "match-any", "match-all", "fragments"}
 _IGNORED = {"log", "log-input"}
@@ -415,22 +416,26 @@ def parse_acl_line(text: str, kind: str) -> tuple[int | None, list[AclEntry]]:
     established = False
     icmp_type: str | None = None
     conditional = False
-    never = False
     while i < len(tokens):
         tok = tokens[i]
         if tok in _IGNORED:
             i += 1
-        elif tok in ("established", "ack", "rst") and proto == "tcp":
+        elif tok == "established" and proto == "tcp":
+            established = True  # ACK or RST set: exactly the model's reply flags
+            i += 1
+        elif tok in ("ack", "rst") and proto == "tcp":
+            # one flag: a permit is read as `established` (ACK or RST, it may open more),
+            # a deny as absent (it closes less than `established` would)
             established = True
+            conditional = True
             i += 1
         elif proto == "icmp" and icmp_type is None and (tok in _ICMP_TYPES or tok.isdigit()):
             icmp_type = _ICMP_TYPES.get(tok, tok)
             i += 1
-            if i < len(tokens) and tokens[i].isdigit():  # an ICMP code
+            if i < len(tokens) and tokens[i].isdigit():
+                # an ICMP code narrows the type: a deny with one is read as absent
+                conditional = True
                 i += 1
-        elif tok == "fragments":
-            never = True  # non-initial fragments only: never a probe
-            i += 1
         elif tok in _CONDITIONS:
             conditional = True
             i += 1
@@ -440,7 +445,7 @@ def parse_acl_line(text: str, kind: str) -> tuple[int | None, list[AclEntry]]:
                 i += 3 if i < len(tokens) and tokens[i] == "range" else 2
         else:
             raise ValueError(f"unexpected {tok!r}")
-    if never or (conditional and action == "deny"):
+    if conditional and action == "deny":
         return seq, []
     entries = []
     no_port: list[str | None] = [None]
@@ -491,9 +496,21 @@ _PHYSICAL = re.compile(r"^(?:[A-Za-z]+Ethernet|[A-Za-z]+GigE|Port-channel|Ethern
 _INTERFACE_HEADS = frozenset({"no", "shutdown", "vrf", "ip", "standby", "switchport",
                               "tunnel", "channel-group"})
 _SKIP: tuple[object, ...] = ("skip",)
-#: what an interface line says, by its text; a line's meaning does not depend on where it
-#: is, and an estate repeats the same port lines on thousands of switches
-InterfaceLineCache = dict[str, tuple[object, ...]]
+
+
+@dataclass(slots=True)
+class InterfaceLineCache:
+    """What interface lines say, shared by the devices of one estate.
+
+    ``lines``: a line's meaning by its text (it does not depend on where it is);
+    ``sections``: an interface section's meaning by its raw text (an estate repeats the
+    same port section on thousands of ports): each line that says something, as
+    (line offset from the ``interface`` line, text, meaning).
+    """
+
+    lines: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    sections: dict[str, tuple[tuple[int, str, tuple[object, ...]], ...]] = field(
+        default_factory=dict)
 
 
 def _interface_line(t: str) -> tuple[object, ...]:
@@ -548,80 +565,113 @@ def _interface_line(t: str) -> tuple[object, ...]:
     return _SKIP
 
 
+def _meaning(text: str, cache: InterfaceLineCache) -> tuple[object, ...]:
+    action = cache.lines.get(text)
+    if action is None:
+        action = cache.lines[text] = _interface_line(text)
+    return action
+
+
+def _section_meaning(body: str, cache: InterfaceLineCache
+                     ) -> tuple[tuple[int, str, tuple[object, ...]], ...]:
+    shape = cache.sections.get(body)
+    if shape is None:
+        scratch = Line("interface", 0)  # numbers the section's lines from 1
+        shape = cache.sections[body] = tuple(
+            (c.lineno, c.text, action) for c in parse_section(scratch, body)
+            if (action := _meaning(c.text, cache))[0] != "skip")
+    return shape
+
+
+def _apply(intf: Interface, action: tuple[object, ...], c: Line) -> None:
+    """Record what one interface line says (``action``: see :func:`_interface_line`)."""
+    kind = action[0]
+    if kind == "routed":
+        intf.routed = True
+    elif kind == "shutdown":
+        intf.shutdown = True
+    elif kind == "vrf":
+        intf.vrf, intf.vrf_line = str(action[1]), c
+    elif kind == "address":
+        _, ip, net, secondary = action
+        assert isinstance(ip, int) and isinstance(net, Net)
+        intf.addresses.append(Address(ip, net, c, secondary=bool(secondary)))
+    elif kind == "acl":
+        if action[1] == "in":
+            intf.acl_in, intf.acl_in_line = str(action[2]), c
+        elif action[1] == "out":
+            intf.acl_out, intf.acl_out_line = str(action[2]), c
+    elif kind == "hsrp":
+        _, group, what, value = action
+        assert isinstance(group, int)
+        h = intf.hsrp.setdefault(group, Hsrp(group))
+        if what == "ip":
+            assert isinstance(value, int)
+            h.vip, h.line = value, c
+        elif what == "priority":
+            assert isinstance(value, int)
+            h.priority = value
+    elif kind == "mode":
+        intf.mode, intf.mode_line = str(action[1]), c
+    elif kind == "access":
+        assert isinstance(action[1], int)
+        intf.access_vlan, intf.access_line = action[1], c
+    elif kind == "voice":
+        assert isinstance(action[1], int)
+        intf.voice_vlan, intf.voice_line = action[1], c
+    elif kind == "native":
+        assert isinstance(action[1], int)
+        intf.native_vlan, intf.native_line = action[1], c
+    elif kind == "allowed":
+        _, op, values = action
+        assert isinstance(values, frozenset)
+        intf.allowed_lines.append(c)
+        current = intf.allowed if intf.allowed is not None else ALL_VLANS
+        if op == "set":
+            intf.allowed = values
+        elif op == "add":
+            intf.allowed = current | values
+        elif op == "remove":
+            intf.allowed = current - values
+        else:
+            intf.allowed = ALL_VLANS - values
+    elif kind == "tunnel_key":
+        assert isinstance(action[1], int)
+        intf.tunnel_key = action[1]
+    elif kind == "helper":
+        assert isinstance(action[1], int)
+        intf.helpers.append((action[1], c))
+    elif kind == "channel":
+        assert isinstance(action[1], int)
+        intf.channel_group, intf.channel_line = action[1], c
+    elif kind == "error":
+        assert isinstance(action[1], Exception)
+        raise action[1]
+
+
 def _interface(line: Line, cache: InterfaceLineCache | None = None) -> Interface:
     words = line.words
     name = words[1] if len(words) > 1 else ""
     intf = Interface(name, line, not _PHYSICAL.match(name))
     if cache is None:
-        cache = {}
-    for c in line.children:
-        action = cache.get(c.text)
-        if action is None:
-            action = cache[c.text] = _interface_line(c.text)
-        kind = action[0]
-        if kind == "skip":
-            continue
-        if kind == "routed":
-            intf.routed = True
-        elif kind == "shutdown":
-            intf.shutdown = True
-        elif kind == "vrf":
-            intf.vrf, intf.vrf_line = str(action[1]), c
-        elif kind == "address":
-            _, ip, net, secondary = action
-            assert isinstance(ip, int) and isinstance(net, Net)
-            intf.addresses.append(Address(ip, net, c, secondary=bool(secondary)))
-        elif kind == "acl":
-            if action[1] == "in":
-                intf.acl_in, intf.acl_in_line = str(action[2]), c
-            elif action[1] == "out":
-                intf.acl_out, intf.acl_out_line = str(action[2]), c
-        elif kind == "hsrp":
-            _, group, what, value = action
-            assert isinstance(group, int)
-            h = intf.hsrp.setdefault(group, Hsrp(group))
-            if what == "ip":
-                assert isinstance(value, int)
-                h.vip, h.line = value, c
-            elif what == "priority":
-                assert isinstance(value, int)
-                h.priority = value
-        elif kind == "mode":
-            intf.mode, intf.mode_line = str(action[1]), c
-        elif kind == "access":
-            assert isinstance(action[1], int)
-            intf.access_vlan, intf.access_line = action[1], c
-        elif kind == "voice":
-            assert isinstance(action[1], int)
-            intf.voice_vlan, intf.voice_line = action[1], c
-        elif kind == "native":
-            assert isinstance(action[1], int)
-            intf.native_vlan, intf.native_line = action[1], c
-        elif kind == "allowed":
-            _, op, values = action
-            assert isinstance(values, frozenset)
-            intf.allowed_lines.append(c)
-            current = intf.allowed if intf.allowed is not None else ALL_VLANS
-            if op == "set":
-                intf.allowed = values
-            elif op == "add":
-                intf.allowed = current | values
-            elif op == "remove":
-                intf.allowed = current - values
-            else:
-                intf.allowed = ALL_VLANS - values
-        elif kind == "tunnel_key":
-            assert isinstance(action[1], int)
-            intf.tunnel_key = action[1]
-        elif kind == "helper":
-            assert isinstance(action[1], int)
-            intf.helpers.append((action[1], c))
-        elif kind == "channel":
-            assert isinstance(action[1], int)
-            intf.channel_group, intf.channel_line = action[1], c
-        elif kind == "error":
-            assert isinstance(action[1], Exception)
-            raise action[1]
+        cache = InterfaceLineCache()
+    if line.body is not None and line.kids is None:
+        # the section as text, read once per distinct text; only the lines that say
+        # something become line objects (the rest are built if anyone asks for them)
+        body, base = line.body, line.lineno
+        if body.startswith(" description "):
+            # every port has its own description and it says nothing verify reads: the
+            # rest of the section is what repeats
+            cut = body.find("\n") + 1
+            if cut:
+                body, base = body[cut:], base + 1
+        for offset, text, action in _section_meaning(body, cache):
+            _apply(intf, action, Line(text, base + offset, line))
+    else:
+        for c in line.children:
+            action = _meaning(c.text, cache)
+            if action[0] != "skip":
+                _apply(intf, action, c)
     if intf.mode is None and intf.allowed_lines:
         intf.mode = "trunk"
     return intf
@@ -736,7 +786,7 @@ def read_device(host: str, tree: ConfigTree,
     dev = DeviceText(host, tree)
     numbered: dict[str, list[Line]] = {}
     if cache is None:
-        cache = {}
+        cache = InterfaceLineCache()
     for line in tree.top:
         if line.text.split(None, 1)[0] not in _TOP_HEADS:
             continue

@@ -15,6 +15,7 @@ path between the two is checked separately (:mod:`nornir_tasks.verify.checks`).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from nornir_tasks.verify.model import Acl, DeviceText, Interface, Net, StaticRoute, int_ip
@@ -152,6 +153,16 @@ class Network:
         self.inactive: list[InactiveRoute] = []
         self.unmodelled: list[tuple[str, Line, str]] = []
         self._memo: dict[tuple[str, str, int], Path] = {}
+        #: walks by (device, VRF, address class): see :meth:`address_class`
+        self._class_memo: dict[tuple[str, str, int], Path] = {}
+        self._edges: list[int] | None = None
+        self._classes: dict[int, int] = {}
+        #: :meth:`filters` by (device, VRF, address class); the ones under way
+        self._filters: dict[tuple[str, str, int], tuple[AclRef, ...] | None] = {}
+        self._filtering: set[tuple[str, str, int]] = set()
+        #: one tuple per concatenation of two (by identity): equal walks share it
+        self._joined: dict[tuple[int, int], tuple[tuple[AclRef, ...], tuple[AclRef, ...],
+                                                  tuple[AclRef, ...]]] = {}
         self._busy: set[tuple[str, str, int]] = set()
         self._loops = 0
         self._steps: dict[tuple[str, str, int], Path | Handoff] = {}
@@ -288,6 +299,29 @@ class Network:
         t = self.tables.get((host, vrf))
         return t.lookup(ip) if t is not None else None
 
+    def address_class(self, ip: int) -> int:
+        """The elementary interval of ``ip`` among the prefixes of every routing table.
+
+        Two addresses of one class lie in the same prefixes of every table, so every
+        lookup anywhere matches the same route for both: they take the same walk from
+        any device and VRF (what :meth:`tail` memoises on).
+        """
+        hit = self._classes.get(ip)
+        if hit is None:
+            if self._edges is None:
+                self._edges = self._all_edges()
+            hit = self._classes[ip] = bisect.bisect_right(self._edges, ip)
+        return hit
+
+    def _all_edges(self) -> list[int]:
+        edges: set[int] = set()
+        for t in self.tables.values():
+            for bucket in t.by_len.values():
+                for r in bucket.values():
+                    edges.add(r.net.addr)
+                    edges.add(r.net.last + 1)
+        return sorted(edges)
+
     def located(self, ip: int) -> bool:
         """Is the address on some connected subnet of the estate?"""
         return self.connected.lookup(ip) is not None
@@ -329,10 +363,16 @@ class Network:
                     tail.crossings, tail.next_hop)
 
     def tail(self, host: str, vrf: str, ip: int) -> Path:
-        """Where a packet already inside ``host`` in ``vrf`` goes (memoised)."""
+        """Where a packet already inside ``host`` in ``vrf`` goes (memoised per address,
+        and per :meth:`address_class`: every address of a class takes the same walk)."""
         key = (host, vrf, ip)
         hit = self._memo.get(key)
         if hit is not None:
+            return hit
+        ckey = (host, vrf, self.address_class(ip))
+        hit = self._class_memo.get(ckey)
+        if hit is not None:
+            self._memo[key] = hit
             return hit
         if key in self._busy:
             self._loops += 1
@@ -346,8 +386,43 @@ class Network:
         if self._loops == loops:
             # a walk that met a loop depends on where it started: not memoised, so every
             # walk reports the loop where it first comes back to itself
-            self._memo[key] = path
+            self._memo[key] = self._class_memo[ckey] = path
         return path
+
+    def filters(self, host: str, vrf: str, ip: int) -> tuple[AclRef, ...] | None:
+        """The ACLs a packet already inside ``host`` in ``vrf`` meets on its way to
+        ``ip``, if it is delivered; None if it is not (no route, Null0, out of the
+        estate, a loop). The same as ``tail(host, vrf, ip).acls`` of a delivered tail,
+        without building the path: memoised per device, VRF and address class.
+        """
+        key = (host, vrf, self.address_class(ip))
+        if key in self._filters:
+            return self._filters[key]
+        if key in self._filtering:
+            return None  # a loop: what leads into it is never delivered, from anywhere
+        self._filtering.add(key)
+        try:
+            step = self._route_step(host, vrf, self.lookup(host, vrf, ip))
+            out: tuple[AclRef, ...] | None
+            if isinstance(step, Path):
+                out = step.acls if step.outcome == "delivered" else None
+            else:
+                rest = self.filters(step.to_host, step.to_vrf, ip)
+                out = None if rest is None else self._join(step.acls, rest)
+        finally:
+            self._filtering.discard(key)
+        self._filters[key] = out
+        return out
+
+    def _join(self, first: tuple[AclRef, ...], rest: tuple[AclRef, ...]
+              ) -> tuple[AclRef, ...]:
+        if not first:
+            return rest
+        key = (id(first), id(rest))
+        hit = self._joined.get(key)
+        if hit is None or hit[0] is not first or hit[1] is not rest:
+            hit = self._joined[key] = (first, rest, first + rest)
+        return hit[2]
 
     def _step(self, host: str, vrf: str, ip: int) -> Path:
         step = self._route_step(host, vrf, self.lookup(host, vrf, ip))

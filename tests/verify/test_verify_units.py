@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nornir_tasks.acl_eval import Packet, evaluate
 from nornir_tasks.verify.model import (
@@ -15,7 +18,7 @@ from nornir_tasks.verify.model import (
     read_device,
     vlan_list_to_set,
 )
-from nornir_tasks.verify.parse import ConfigTextError, parse_config
+from nornir_tasks.verify.parse import ConfigTextError, Line, parse_config, parse_lines
 from nornir_tasks.verify.routing import Network
 
 IP = ipaddress.ip_address
@@ -73,6 +76,45 @@ def test_banner_on_one_line() -> None:
     assert [line.text for line in tree.top][-1] == "hostname x"
 
 
+def _shape(line: Line) -> list[tuple[int, str, str, list[object]]]:
+    return [(c.lineno, c.text, c.path(), _shape(c)) for c in line.children]
+
+
+#: lines of the shapes a config has: sections, nested sections, comments, banners, blank
+#: and whitespace-only lines, `end`, text after `end`, stray indented lines
+_LINES = st.sampled_from([
+    "interface Gi1/0/1", " description x", " switchport mode access", "  nested deeper",
+    "   deepest", "!", " !", "  !", "", "   ", "\t", "end", "hostname a", "banner motd ^C",
+    "banner login ^Cone line^C", "text inside", "^C", "after ^C", " indented after",
+    "vrf definition X", " address-family ipv4", "  route-target import 1:1",
+    " exit-address-family", "\tTabbed", "line vty 0 4", " transport input ssh",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINES, max_size=30), st.booleans(), st.sampled_from(["\n", "\r\n"]))
+def test_section_reader_equals_line_reader(lines: list[str], final: bool, br: str) -> None:
+    """The fast reader (top-level lines by regex, sections parsed on use) builds the same
+    tree as the line-by-line reader, or fails the same way, on any mix of lines."""
+    text = br.join(lines) + (br if final else "")
+    outcomes = []
+    for reader in (parse_config, parse_lines):
+        try:
+            tree = reader(text, "t")
+            outcomes.append(("tree", tree.lines, _shape(tree.root)))
+        except ConfigTextError as exc:
+            outcomes.append(("error", str(exc)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_section_reader_equals_line_reader_on_the_reference_configs(built: Path) -> None:
+    from nornir_tasks.verify import load_configs
+
+    for host, text in load_configs(built).items():
+        fast, slow = parse_config(text, host), parse_lines(text, host)
+        assert (fast.lines, _shape(fast.root)) == (slow.lines, _shape(slow.root)), host
+
+
 # --------------------------------------------------------------------------- ACL lines
 
 
@@ -95,7 +137,18 @@ def test_banner_on_one_line() -> None:
     ("permit 6 any host 10.0.0.1 eq 22 log",
      [("permit", "tcp", None, "10.0.0.1/32", None, "22", False, None)]),
     ("deny ip any any dscp ef", []),  # a conditional deny may not close: read as absent
-    ("permit ip any any fragments", []),  # never an initial packet
+    # non-initial fragments carry no ports: a permit lets every port's through (worst
+    # case), a deny stops no first fragment (read as absent)
+    ("permit ip any any fragments", [("permit", "ip", None, None, None, None, False, None)]),
+    ("deny ip any any fragments", []),
+    # one TCP flag: a permit opens at least what `established` opens, a deny closes less
+    ("permit tcp any any rst", [("permit", "tcp", None, None, None, None, True, None)]),
+    ("deny tcp any any ack", []),
+    ("deny tcp any any established", [("deny", "tcp", None, None, None, None, True, None)]),
+    # an ICMP code narrows the type: a deny with one is read as absent
+    ("deny icmp any any echo 0", []),
+    ("permit icmp any any echo 0", [("permit", "icmp", None, None, None, None, False,
+                                     "echo")]),
     ("10 remark anything", []),
 ])
 def test_acl_line_forms(line: str, want: list[tuple[object, ...]]) -> None:

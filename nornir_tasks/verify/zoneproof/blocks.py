@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from nornir_tasks.verify.matrix import Party
+from nornir_tasks.verify.matrix import INTERNET, Party
 from nornir_tasks.verify.routing import Handoff, Path
 from nornir_tasks.verify.zoneproof.ledger import Ctx, Ledger, Res
 from nornir_tasks.verify.zoneproof.pair import Verdicts
@@ -46,7 +46,15 @@ class Blocks:
         self.work = work
         self._dest_classes: dict[tuple[object, ...], tuple[
             list[DestClass], list[int], dict[str, list[int]]]] = {}
-        self._shapes: dict[int, tuple[object, ...]] = {}  # id(path) -> what of it decides
+        self._rests: dict[int, tuple[tuple[str, ...], int, int]] = {}  # id(path) -> info
+        self._end_ids: dict[tuple[str, bool], int] = {}
+        self._reach: dict[tuple[int, int], int] = {}
+        self._reach_ids: dict[tuple[bool, bool, bool], int] = {}
+        self._ends: list[int] = []
+        self._shape_ids: dict[tuple[object, ...], int] = {}  # what of a path decides
+        self._owns: list[int] | None = None
+        self._groups: dict[tuple[int, int], list[int]] = {}  # (own, target) -> positions
+        self._reps = [d.rep for d in dests]
 
     # ----------------------------------------------------------------- classes
 
@@ -62,41 +70,111 @@ class Blocks:
                                                       dict[str, list[int]]]:
         """The destination classes for walks that continue where ``plan`` hands over, each
         destination's class index, and per device the destinations whose walk from there
-        passes through it."""
+        passes through it.
+
+        How it scales: the destinations that only the default route holds at the hand-over
+        point, where it ends their walk, take one path (:meth:`Plans.shared_walk`): their
+        classes follow from their own classes alone, a group at a time; the others are
+        walked one by one. The classes are numbered, and their destinations listed, in
+        the order of the destinations (as one walk over them would find them).
+        """
         hit = self._dest_classes.get(plan.cont)
         if hit is not None:
             return hit
-        plans = self.plans
-        classes: dict[tuple[object, ...], DestClass] = {}
-        index: list[int] = []
+        owns, ends = self._own_classes()
+        reps = self._reps
+        n = len(reps)
+        terminal = isinstance(plan.step, Path)
+        walk = self.plans.walker(plan)
+        walked, shared = self.plans.shared_walk(plan, reps)
+        found: dict[tuple[int, ...], list[int]] = {}  # key -> positions (unordered)
+        own_rest: dict[int, Path] = {}  # position -> its walk, for those walked
         revisit: dict[str, list[int]] = {}
-        step = plan.step
-        for i, d in enumerate(self.dests):
-            rest = plans.rest(plan, d.rep)
-            self.work["walks"] += 1
-            if len(rest.hops) > 1:
-                for h in {h for h, _ in rest.hops[1:]}:
-                    revisit.setdefault(h, []).append(i)
-            own = ("split", i) if len(plans.addresses(d)) > 1 else plans.class_of(d)
-            if isinstance(step, Path):
-                key: tuple[object, ...] = (own, plans.routable(step, d))
+        rests = self._rests
+        reach = self._reach
+        for i in walked:
+            rest = own_rest[i] = walk(reps[i])
+            info = rests.get(id(rest))
+            if info is None:
+                info = self._rest_info(rest)
+            hosts, shape, end = info
+            for h in hosts:
+                revisit.setdefault(h, []).append(i)
+            routed = reach.get((end, ends[i]))
+            if routed is None:
+                routed = self._reach_of(end, ends[i], rest, self.dests[i])
+            key = (owns[i], routed) if terminal else (owns[i], routed, shape)
+            found.setdefault(key, []).append(i)
+        if shared is not None:
+            _, shape, end = rests.get(id(shared)) or self._rest_info(shared)
+            for (own, target), group in self._groups.items():
+                rest_of = group if not own_rest else [i for i in group if i not in own_rest]
+                if not rest_of:
+                    continue
+                routed = reach.get((end, target))
+                if routed is None:
+                    routed = self._reach_of(end, target, shared, self.dests[rest_of[0]])
+                key = (own, routed) if terminal else (own, routed, shape)
+                found.setdefault(key, []).extend(rest_of)
+        index = [0] * n
+        classes: list[DestClass] = []
+        for positions in sorted(found.values(), key=min):
+            positions.sort()
+            c = len(classes)
+            if shared is None:
+                tails = [own_rest[p] for p in positions]
+            elif own_rest:
+                tails = [own_rest.get(p, shared) for p in positions]
             else:
-                shape = self._shapes.get(id(rest))
-                if shape is None:
-                    shape = self._shapes[id(rest)] = (
-                        plans.ref_shape(rest.acls), len(rest.crossings), rest.outcome,
-                        any(h in plans.cores and f for h, f in rest.hops))
-                key = (own, plans.routable(rest, d), shape)
-            dc = classes.get(key)
-            if dc is None:
-                dc = classes[key] = DestClass(len(classes), [], [])
-            dc.positions.append(i)
-            dc.tails.append(rest)
-            index.append(dc.index)
-        out = (list(classes.values()), index, revisit)
+                tails = [shared] * len(positions)
+            classes.append(DestClass(c, positions, tails))
+            for p in positions:
+                index[p] = c
+        out = (classes, index, revisit)
         self._dest_classes[plan.cont] = out
+        self.work["walks"] += n
         self.work["destination_classes"] += len(classes)
         return out
+
+    def _own_classes(self) -> tuple[list[int], list[int]]:
+        """Per destination its class (an ordinal; a party split by an ACL prefix is a
+        class of its own) and what of it decides whether a walk reaches it (an ordinal
+        of: the internet or not, located in the text or not); and the destinations by
+        both, once for every hand-over point."""
+        if self._owns is None:
+            plans = self.plans
+            ids: dict[tuple[object, ...], int] = {}
+            self._owns = [-1 - i if len(plans.addresses(d)) > 1 else
+                          ids.setdefault(plans.class_of(d), len(ids))
+                          for i, d in enumerate(self.dests)]
+            self._ends = [2 * (d.kind == INTERNET) + plans.located(d) for d in self.dests]
+            for i, key in enumerate(zip(self._owns, self._ends, strict=True)):
+                self._groups.setdefault(key, []).append(i)
+        return self._owns, self._ends
+
+    def _rest_info(self, rest: Path) -> tuple[tuple[str, ...], int, int]:
+        """(the devices a walk passes after its first hop; an ordinal of what of it
+        decides a block: the ACL objects met, crossings, outcome, whether a core
+        filters; an ordinal of what of it decides whether it reaches a destination: its
+        outcome, whether it ends on a core), once per path object (the walks of one
+        route share theirs; ``dc.tails`` keeps them alive, so their ids stay theirs)."""
+        plans = self.plans
+        hosts = tuple({h: None for h, _ in rest.hops[1:]}) if len(rest.hops) > 1 else ()
+        shape = (plans.ref_shape(rest.acls), len(rest.crossings), rest.outcome,
+                 any(h in plans.cores and f for h, f in rest.hops))
+        end = (rest.outcome, rest.host in plans.cores)
+        info = self._rests[id(rest)] = (
+            hosts, self._shape_ids.setdefault(shape, len(self._shape_ids)),
+            self._end_ids.setdefault(end, len(self._end_ids)))
+        return info
+
+    def _reach_of(self, end: int, target: int, rest: Path, d: Party) -> int:
+        """:meth:`Plans.routable` of a walk towards a destination, as an ordinal: a
+        function of the walk's outcome and whether it ends on a core, and of whether the
+        destination is the internet and is located (the memo's key)."""
+        routed = self._reach[(end, target)] = self._reach_ids.setdefault(
+            self.plans.routable(rest, d), len(self._reach_ids))
+        return routed
 
     # ----------------------------------------------------------------- blocks
 

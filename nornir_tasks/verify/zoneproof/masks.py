@@ -17,7 +17,7 @@ permit mask (bit i: probe i passes) and the deciding entry per probe, which
 
 from __future__ import annotations
 
-from nornir_tasks.acl_eval import evaluate
+from nornir_tasks.acl_eval import CompiledAcl, Shape, compile_acl, shape
 from nornir_tasks.design.structured import AclEntry
 from nornir_tasks.verify.matrix import Matrix
 from nornir_tasks.verify.model import Acl, DeviceText, Net
@@ -44,6 +44,11 @@ class AclMasks:
         self._mask: dict[tuple[int, int, int, bool], tuple[int, tuple[int, ...]]] = {}
         self._acl_keys: dict[int, tuple[int, int]] = {}  # id(acl) -> (content, its prefixes)
         self._contents: dict[tuple[AclEntry, ...], int] = {}
+        self._compiled: list[CompiledAcl] = []  # per content
+        # the probes' fields besides their addresses, from the packets the matrix sends
+        self._shapes: dict[bool, list[Shape]] = {
+            reply: [shape(p.reply(0, 0) if reply else p.packet(0, 0)) for p in self.probes]
+            for reply in (False, True)}
         self._bit = {(n.addr, n.plen): 1 << i for i, n in enumerate(nets)}
         by_len: dict[int, dict[int, int]] = {}
         for i, n in enumerate(nets):
@@ -73,27 +78,44 @@ class AclMasks:
         # the same entries on two devices (the core pair) decide the same
         known = self._acl_keys.get(id(acl))
         if known is None:
-            bits = 0
-            for e in acl.entries:
-                for n in (e.source, e.destination):
-                    if n is not None:
-                        bits |= self._bit[(int(n.network_address), n.prefixlen)]
-            content = self._contents.setdefault(tuple(acl.entries), len(self._contents))
-            known = self._acl_keys[id(acl)] = (content, bits)
+            known = self._acl_keys[id(acl)] = self._acl_key(acl)
         content, bits = known
         key = (content, self.signature(src) & bits, self.signature(dst) & bits, reply)
         hit = self._mask.get(key)
         if hit is None:
-            m = 0
-            deciders = []
-            for i, probe in enumerate(self.probes):
-                pkt = probe.reply(src, dst) if reply else probe.packet(src, dst)
-                action, entry = evaluate(acl.entries, pkt)
-                if action == "permit":
-                    m |= 1 << i
-                deciders.append(entry.seq if entry is not None else IMPLICIT)
-            hit = self._mask[key] = (m, tuple(deciders))
+            hit = self._mask[key] = self._decide(self._compiled[content], src, dst, reply)
         return hit
+
+    def _acl_key(self, acl: Acl) -> tuple[int, int]:
+        """(the ACL's content, compiled once per content; the bits of its prefixes)."""
+        bits = 0
+        for e in acl.entries:
+            for n in (e.source, e.destination):
+                if n is not None:
+                    bits |= self._bit[(int(n.network_address), n.prefixlen)]
+        entries = tuple(acl.entries)
+        content = self._contents.get(entries)
+        if content is None:
+            content = self._contents[entries] = len(self._compiled)
+            self._compiled.append(compile_acl(entries))
+        return content, bits
+
+    def _decide(self, acl: CompiledAcl, src: int, dst: int, reply: bool
+                ) -> tuple[int, tuple[int, ...]]:
+        """Every probe through one ACL: the entries the addresses match are found once
+        (replies travel from ``dst`` to ``src``), then each probe's first match."""
+        rules = acl.addressed(dst, src) if reply else acl.addressed(src, dst)
+        m = 0
+        deciders = []
+        for i, s in enumerate(self._shapes[reply]):
+            entry = CompiledAcl.first(rules, s)
+            if entry is None:
+                deciders.append(IMPLICIT)
+                continue
+            if entry.action == "permit":
+                m |= 1 << i
+            deciders.append(entry.seq)
+        return m, tuple(deciders)
 
     def path_mask(self, acls: tuple[AclRef, ...], src: int, dst: int, reply: bool
                   ) -> tuple[int, list[Part]]:

@@ -25,7 +25,7 @@ probe addresses, class and entries are computed once.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nornir_tasks.intent.loader import Intent
@@ -122,6 +122,43 @@ def end_side(split: Split | None) -> str:
     return OWN if split.terminal else REST
 
 
+class _Start:
+    """Where walks start (a device and VRF), and the addresses only its default route
+    holds (``unrouted``): the walk of one of them that ends on this device is the walk of
+    all of them (the route matched decides a walk that does not leave the device); a
+    walk that leaves it goes on by the address, and is walked for each."""
+
+    __slots__ = ("tail", "host", "vrf", "unrouted", "shared", "tried")
+
+    def __init__(self, net: Network, host: str, vrf: str, unrouted: set[int]) -> None:
+        self.tail = net.tail
+        self.host = host
+        self.vrf = vrf
+        self.unrouted = unrouted
+        self.shared: Path | None = None
+        self.tried = False
+
+    def shared_for(self, ip: int) -> Path | None:
+        """The path every unrouted address takes, if their walk ends here (walking
+        ``ip``, an unrouted address, to find out); None if it leaves the device."""
+        if self.shared is None and not self.tried:
+            self.walk(ip)
+        return self.shared
+
+    def walk(self, ip: int) -> Path:
+        """Exactly ``Network.tail(host, vrf, ip)``."""
+        if ip in self.unrouted:
+            if self.shared is not None:
+                return self.shared
+            path = self.tail(self.host, self.vrf, ip)
+            if not self.tried:
+                self.tried = True
+                if len(path.hops) == 1:  # it ended here: by the default route alone
+                    self.shared = path
+            return path
+        return self.tail(self.host, self.vrf, ip)
+
+
 class Plans:
     """The parties' probe addresses, classes and entries, the entries' plans, and the
     walks from them (memoised: each is computed once)."""
@@ -149,6 +186,8 @@ class Plans:
         self._gateways: dict[str, str] = {}
         self._classes: dict[str, tuple[object, ...]] = {}
         self._subnets: dict[str, list[tuple[int, dict[int, tuple[int, Interface]]]]] = {}
+        self._indexed: list[int] = []
+        self._starts: dict[tuple[str, str], _Start] = {}
 
     # ----------------------------------------------------------------- parties
 
@@ -167,7 +206,7 @@ class Plans:
         pnet = party.net
         if pnet is None:
             return out
-        named = [n for n in self.m.named_nets if n.within(pnet) and n != pnet]
+        named = self.m.named_within(pnet)
         lo = bisect.bisect_left(self._extra_addrs, pnet.addr)
         hi = bisect.bisect_right(self._extra_addrs, pnet.last)
         for n in self._extras[lo:hi]:
@@ -309,12 +348,70 @@ class Plans:
 
     def rest(self, plan: Plan, ip: int) -> Path:
         """The part of the walk after the plan's hand-over (terminal: the plan's path)."""
+        return self.walker(plan)(ip)
+
+    def walker(self, plan: Plan) -> Callable[[int], Path]:
+        """``ip -> rest(plan, ip)``: ``Network.tail`` from the plan's hand-over point.
+
+        Why a walker: every party is walked from every hand-over point, and most of those
+        walks match nothing but the default route there, which ends them on that device
+        (the internet firewall, no route): the same path for all of them. Such a walk is
+        decided by the route it matches alone — it never leaves the device — so it is
+        walked once per hand-over point, and every address of :meth:`index` that no
+        other route of that table holds takes it (see :class:`_Start`).
+        """
         step = plan.step
-        if step is None:
-            return self.net.tail(plan.host, plan.vrf, ip)
         if isinstance(step, Path):
-            return step
-        return self.net.tail(step.to_host, step.to_vrf, ip)
+            return lambda ip: step
+        return self._start_of(plan).walk
+
+    def shared_walk(self, plan: Plan, ips: list[int]) -> tuple[list[int], Path | None]:
+        """Which of ``ips`` (by index) must be walked one by one from the plan's
+        hand-over point, and the path all the others take there (None: each is walked).
+
+        The others are the addresses of :meth:`index` that only the default route holds
+        there, when it ends their walk on that device (see :meth:`walker`).
+        """
+        step = plan.step
+        if isinstance(step, Path):
+            return [], step
+        start = self._start_of(plan)
+        unrouted = start.unrouted
+        walked = [i for i, ip in enumerate(ips) if ip not in unrouted]
+        if len(walked) < len(ips):
+            first = next(ip for ip in ips if ip in unrouted)
+            shared = start.shared_for(first)
+            if shared is not None:
+                return walked, shared
+        return list(range(len(ips))), None
+
+    def _start_of(self, plan: Plan) -> _Start:
+        step = plan.step
+        assert not isinstance(step, Path)
+        host, vrf = (plan.host, plan.vrf) if step is None else (step.to_host, step.to_vrf)
+        start = self._starts.get((host, vrf))
+        if start is None:
+            start = self._starts[(host, vrf)] = self._start(host, vrf)
+        return start
+
+    def index(self, ips: list[int]) -> None:
+        """The addresses walked from every hand-over point (the parties'): indexed once
+        against each routing table met (:class:`_Start`)."""
+        self._indexed = sorted(set(ips))
+
+    def _start(self, host: str, vrf: str) -> _Start:
+        """Which indexed addresses a route other than the default route holds at a
+        hand-over point: by each route's address range (a route whose prefix has host
+        bits set holds nothing, and merely costs its addresses the shortcut)."""
+        specific: set[int] = set()
+        table = self.net.tables.get((host, vrf))
+        ips = self._indexed
+        for r in table.routes() if table is not None else ():
+            if r.net.plen:
+                lo = bisect.bisect_left(ips, r.net.addr)
+                hi = bisect.bisect_right(ips, r.net.last)
+                specific.update(ips[lo:hi])
+        return _Start(self.net, host, vrf, set(ips) - specific)
 
     def routable(self, path: Path, target: Party) -> tuple[bool, bool, bool]:
         """(surely reaches the target, may reach it, only by assumption) for a path.

@@ -74,6 +74,7 @@ class Proof:
             self._by_column.setdefault(d.label, []).append(i)
         plans = Plans(self.intent, self.m, self.devices, self.net, self.cores, self.masks,
                       self.PAIR_BY_PAIR)
+        plans.index([p.rep for p in (*sources, *dests)])
         sweeps = Sweeps(self.ledger, dests, self.work)
         replies = Replies(self.m, self.devices, plans, self.ledger, sweeps, dests, self.work)
         blocks = Blocks(plans, Verdicts(self.m, self.devices, self.cores, plans, self.ledger),

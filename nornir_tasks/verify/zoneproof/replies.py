@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from dataclasses import dataclass
 
 from nornir_tasks.verify.matrix import INTERNET, Matrix, Party, mask_labels
 from nornir_tasks.verify.model import DeviceText, Interface
@@ -41,6 +42,54 @@ from nornir_tasks.verify.zoneproof.plans import (
 )
 from nornir_tasks.verify.zoneproof.sweep import Sweeps
 
+Item = tuple[int, str, Interface, Plan]  # (index in the class, entry host, interface, plan)
+
+
+@dataclass(eq=False)
+class _Group:
+    """The destinations of a destination class whose replies enter at entries of one
+    class, indexed for meeting source classes: by the prefixes their entries' gateways
+    route themselves, and by the entries' devices (for hand-over entries)."""
+
+    ei: int  # which of the destination's entries
+    items: list[Item]
+    sub: DestClass  # the group's destinations, as a class of their own
+    plan0: Plan
+    nets: dict[int, tuple[int, dict[int, list[int]]]]  # plen -> (mask, addr -> items)
+    ranges: list[tuple[int, int, int]]  # (item, first, last): prefixes with host bits
+    hosts: dict[str, list[int]]  # hand-over entries' device -> items
+
+    @classmethod
+    def of(cls, ei: int, items: list[Item], dc: DestClass) -> _Group:
+        nets: dict[int, tuple[int, dict[int, list[int]]]] = {}
+        ranges: list[tuple[int, int, int]] = []
+        hosts: dict[str, list[int]] = {}
+        for j, (_, host, _, plan) in enumerate(items):
+            for n in plan.nets:
+                if n.addr & n.mask == n.addr:
+                    at = nets.setdefault(n.plen, (n.mask, {}))[1].setdefault(n.addr, [])
+                    if not at or at[-1] != j:
+                        at.append(j)
+                else:
+                    ranges.append((j, n.addr, n.last))
+            if isinstance(plan.step, Handoff):
+                hosts.setdefault(host, []).append(j)
+        sub = DestClass(-1, [dc.positions[k] for k, _, _, _ in items],
+                        [dc.tails[k] for k, _, _, _ in items])
+        return cls(ei, items, sub, items[0][3], nets, ranges, hosts)
+
+
+@dataclass(eq=False)
+class _Layout:
+    """A destination class's replies: the destinations whose reply leaves by each
+    source's own gateway (the internet, from terminal plans), those with no known entry,
+    and the groups by entry class."""
+
+    dc: DestClass  # kept alive: the layouts are found by its id
+    internet: list[int]
+    unknown: DestClass | None
+    groups: list[_Group]
+
 
 class Replies:
     """Proves the replies of allowed flows, one pair at a time or a block's at once."""
@@ -57,11 +106,17 @@ class Replies:
         self.dests = dests
         self.work = work
         self._verdicts: dict[tuple[object, ...], tuple[int, bool, bool]] = {}
-        self._sides: dict[tuple[str, tuple[object, ...]], tuple[object, ...]] = {}
+        self._sides: dict[tuple[str, tuple[object, ...]], int] = {}
+        self._side_ids: dict[tuple[object, ...], int] = {}
+        # id(path) -> (the path, the ACL objects it meets, its outcome)
+        self._rest_shapes: dict[int, tuple[Path, tuple[object, ...], str]] = {}
         self._side_groups: dict[tuple[int, tuple[object, ...]],
-                                dict[tuple[object, ...], list[Member]]] = {}
+                                dict[int, list[Member]]] = {}
         self._by_rep: dict[int, tuple[list[int], list[Member]]] = {}
         self._through: dict[tuple[int, tuple[object, ...]], dict[str, set[int]]] = {}
+        self._by_len: dict[int, dict[int, dict[int, list[int]]]] = {}
+        self._mine: dict[int, dict[int, Member]] = {}
+        self._layouts: dict[tuple[int, bool], _Layout] = {}
 
     def entries(self, dst: Party, tail: Path | None) -> list[tuple[str, Interface]]:
         if dst.kind == INTERNET:
@@ -72,19 +127,25 @@ class Replies:
             return []
         return self.plans.entries(dst)
 
-    def side(self, src: Party, plan: Plan) -> tuple[object, ...]:
-        """What of the walk back to ``src`` from where ``plan`` hands over decides."""
+    def side(self, src: Party, plan: Plan) -> int:
+        """What of the walk back to ``src`` from where ``plan`` hands over decides (an
+        ordinal of: the source's address class, whether the walk surely reaches it, and
+        for a hand-over the ACL objects met and the walk's outcome)."""
         key = (src.key, plan.cont)
         hit = self._sides.get(key)
         if hit is None:
             rest = self.plans.rest(plan, src.rep)
             sig = self.masks.signature(src.rep)
+            routed = self.plans.routable(rest, src)[0]
             if isinstance(plan.step, Path):
-                hit = (sig, self.plans.routable(rest, src)[0])
+                what: tuple[object, ...] = (sig, routed)
             else:
-                hit = (sig, self.plans.routable(rest, src)[0],
-                       self.plans.ref_shape(rest.acls), rest.outcome)
-            self._sides[key] = hit
+                shape = self._rest_shapes.get(id(rest))
+                if shape is None or shape[0] is not rest:
+                    shape = self._rest_shapes[id(rest)] = (
+                        rest, self.plans.ref_shape(rest.acls), rest.outcome)
+                what = (sig, routed, shape[1], shape[2])
+            hit = self._sides[key] = self._side_ids.setdefault(what, len(self._side_ids))
         return hit
 
     def verdict(self, src: Party, dst: Party, plan: Plan) -> tuple[int, bool, bool]:
@@ -152,18 +213,38 @@ class Replies:
         allowed &= self.m.replied(sc[0].src, self.dests[dc.positions[0]])
         if not allowed:
             return
-        terminal = isinstance(sc[0].plan.step, Path)
+        lay = self._layout(dc, isinstance(sc[0].plan.step, Path))
+        for k in lay.internet:
+            # the exit is each member's own gateway: one walk back per member
+            p = dc.positions[k]
+            dst = self.dests[p]
+            for m in sc:
+                if p not in m.excluded and isinstance(m.plan.step, Path):
+                    self.work["pairs"] += 1
+                    self.replies(m.src, dst, allowed, m.plan.step, m.pos, p)
+        unknown = lay.unknown
+        if unknown is not None:
+            self.sweeps.sweep(sc, unknown, lambda m, j: self.unknown(
+                m.src, self.dests[unknown.positions[j]]), reply=True, entry=1)
+        for g in lay.groups:
+            self._group(sc, g, allowed)
+
+    def _layout(self, dc: DestClass, terminal: bool) -> _Layout:
+        """Where the replies of a destination class's destinations enter, grouped by the
+        entry's class: the same for every source class that meets the destination class
+        (computed once; ``terminal``: the sources' walks end at their own gateway)."""
+        key = (id(dc), terminal)
+        hit = self._layouts.get(key)
+        if hit is not None and hit.dc is dc:
+            return hit
+        internet: list[int] = []
         no_entry: list[int] = []
         groups: dict[tuple[int, tuple[object, ...], tuple[object, ...], int, bool],
                      list[tuple[int, str, Interface, Plan]]] = {}
         for k, p in enumerate(dc.positions):
             dst = self.dests[p]
             if dst.kind == INTERNET and terminal:
-                # the exit is each member's own gateway: one walk back per member
-                for m in sc:
-                    if p not in m.excluded and isinstance(m.plan.step, Path):
-                        self.work["pairs"] += 1
-                        self.replies(m.src, dst, allowed, m.plan.step, m.pos, p)
+                internet.append(k)
                 continue
             entries = self.entries(dst, dc.tails[k])
             if not entries:
@@ -173,46 +254,16 @@ class Replies:
                 plan = self.plans.plan(host, iface)
                 groups.setdefault((ei, plan.cont, plan.shape, self.masks.signature(dst.rep),
                                    dst.kind == INTERNET), []).append((k, host, iface, plan))
-        if no_entry:
-            sub = DestClass(-1, [dc.positions[k] for k in no_entry],
-                            [dc.tails[k] for k in no_entry])
-            self.sweeps.sweep(sc, sub, lambda m, j: self.unknown(
-                m.src, self.dests[sub.positions[j]]), reply=True, entry=1)
-        for (ei, *_), items in groups.items():
-            self._group(sc, dc, ei, items, allowed)
+        unknown = DestClass(-1, [dc.positions[k] for k in no_entry],
+                            [dc.tails[k] for k in no_entry]) if no_entry else None
+        hit = self._layouts[key] = _Layout(dc, internet, unknown, [
+            _Group.of(ei, items, dc) for (ei, *_), items in groups.items()])
+        return hit
 
-    def _group(self, sc: list[Member], dc: DestClass, ei: int,
-               items: list[tuple[int, str, Interface, Plan]], allowed: int) -> None:
+    def _group(self, sc: list[Member], g: _Group, allowed: int) -> None:
         """Replies from destination entries of one class back to a source class."""
-        sub = DestClass(-1, [dc.positions[k] for k, _, _, _ in items],
-                        [dc.tails[k] for k, _, _, _ in items])
-        plan0 = items[0][3]
-        # sources whose address an entry's gateway routes itself: walked on their own
-        special: dict[int, set[int]] = {}
-        if any(plan.nets for _, _, _, plan in items):
-            by_rep = self._by_rep.get(id(sc))
-            if by_rep is None:
-                ordered = sorted(sc, key=lambda m: m.src.rep)
-                by_rep = self._by_rep[id(sc)] = ([m.src.rep for m in ordered], ordered)
-            reps, ordered = by_rep
-            for j, (_, _, _, plan) in enumerate(items):
-                for n in plan.nets:
-                    lo = bisect.bisect_left(reps, n.addr)
-                    hi = bisect.bisect_right(reps, n.last)
-                    if lo < hi:
-                        special.setdefault(j, set()).update(id(m) for m in ordered[lo:hi])
-        if any(isinstance(plan.step, Handoff) for _, _, _, plan in items):
-            # walks back that pass through an entry's own device: on their own
-            through = self._through.get((id(sc), plan0.cont))
-            if through is None:
-                through = self._through[(id(sc), plan0.cont)] = {}
-                for m in sc:
-                    rest = self.plans.rest(plan0, m.src.rep)
-                    for h in {h for h, _ in rest.hops[1:]}:
-                        through.setdefault(h, set()).add(id(m))
-            for j, (_, host, _, plan) in enumerate(items):
-                if isinstance(plan.step, Handoff) and host in through:
-                    special.setdefault(j, set()).update(through[host])
+        sub, items, plan0 = g.sub, g.items, g.plan0
+        special = self._special(sc, g)
         sides_key = (id(sc), plan0.cont)
         by_side = self._side_groups.get(sides_key)
         if by_side is None:
@@ -226,10 +277,12 @@ class Replies:
             if allowed & ~back or not filtered:
                 self.sweeps.sweep(xs, sub, lambda m, j: self.reply(
                     m.src, self.dests[sub.positions[j]], allowed, items[j][1], items[j][2]),
-                    reply=True, entry=1 + ei, skip=special)
+                    reply=True, entry=1 + g.ei, skip=special)
             if not special:
                 continue
-            mine = {id(m): m for m in xs}
+            mine = self._mine.get(id(xs))
+            if mine is None:
+                mine = self._mine[id(xs)] = {id(m): m for m in xs}
             for j, who in special.items():
                 p = sub.positions[j]
                 dst = self.dests[p]
@@ -238,8 +291,69 @@ class Replies:
                     if p in m.excluded:
                         continue
                     self.work["pairs"] += 1
-                    self.ledger.ctx = Ctx("pair", (m.pos, p, 1 + ei), m.src, dst, reply=True)
+                    self.ledger.ctx = Ctx("pair", (m.pos, p, 1 + g.ei), m.src, dst, reply=True)
                     self.reply(m.src, dst, allowed, items[j][1], items[j][2])
+
+    def _special(self, sc: list[Member], g: _Group) -> dict[int, set[int]]:
+        """Per destination of the group (its index there): the ids of the members whose
+        replies from it are walked on their own — those whose address the entry's gateway
+        routes itself, and those whose walk back passes through the entry's own device.
+
+        How it scales: the group's prefixes and devices are indexed once; a source
+        class's addresses (per prefix length) and devices passed once; each group then
+        meets a source class by intersecting the two (hash sets, not a scan of either).
+        """
+        by_nets: dict[int, set[int]] = {}
+        if g.nets:
+            masked = self._masked(sc)
+            for plen, (mask, at) in g.nets.items():
+                mine = masked.get(plen)
+                if mine is None:
+                    mine = masked[plen] = {}
+                    for m in sc:
+                        mine.setdefault(m.src.rep & mask, []).append(id(m))
+                for addr in at.keys() & mine.keys():
+                    for j in at[addr]:
+                        by_nets.setdefault(j, set()).update(mine[addr])
+        if g.ranges:  # prefixes with host bits set: by address range, as they read
+            reps, ordered = self._ordered(sc)
+            for j, first, last in g.ranges:
+                lo = bisect.bisect_left(reps, first)
+                hi = bisect.bisect_right(reps, last)
+                if lo < hi:
+                    by_nets.setdefault(j, set()).update(id(m) for m in ordered[lo:hi])
+        by_host: dict[int, set[int]] = {}
+        if g.hosts:
+            through = self._through.get((id(sc), g.plan0.cont))
+            if through is None:
+                through = self._through[(id(sc), g.plan0.cont)] = {}
+                for m in sc:
+                    rest = self.plans.rest(g.plan0, m.src.rep)
+                    for h in {h for h, _ in rest.hops[1:]}:
+                        through.setdefault(h, set()).add(id(m))
+            for host in through.keys() & g.hosts.keys():
+                for j in g.hosts[host]:
+                    by_host[j] = through[host]
+        # in the order the entries are listed: by prefix first, then by device
+        special = {j: set(by_nets[j]) for j in sorted(by_nets)}
+        for j in sorted(by_host):
+            special.setdefault(j, set()).update(by_host[j])
+        return special
+
+    def _masked(self, sc: list[Member]) -> dict[int, dict[int, list[int]]]:
+        """Per prefix length: the source class's member ids by their masked address."""
+        hit = self._by_len.get(id(sc))
+        if hit is None:
+            hit = self._by_len[id(sc)] = {}
+        return hit
+
+    def _ordered(self, sc: list[Member]) -> tuple[list[int], list[Member]]:
+        """The source class's members by address, and their addresses."""
+        by_rep = self._by_rep.get(id(sc))
+        if by_rep is None:
+            ordered = sorted(sc, key=lambda m: m.src.rep)
+            by_rep = self._by_rep[id(sc)] = ([m.src.rep for m in ordered], ordered)
+        return by_rep
 
     def _violation(self, src: Party, dst: Party, missing: int, routed: bool,
                    rtail: Path, parts: list[Part], split: Split | None) -> None:
