@@ -202,104 +202,6 @@ class Fragments:
         return hit[0]
 
 
-class _Reads:
-    """A structured config that notes which of its attributes a template reads, down to
-    the leaves: ``cfg.management.ntp_servers`` is one read, so a template that prints the
-    NTP servers does not depend on the rest of ``management``."""
-
-    __slots__ = ("_obj", "_seen", "_path")
-
-    def __init__(self, obj: Any, seen: set[tuple[str, ...]], path: tuple[str, ...] = ()
-                 ) -> None:
-        self._obj = obj
-        self._seen = seen
-        self._path = path
-
-    def __getattr__(self, name: str) -> Any:
-        path = (*self._path, name)
-        value = getattr(self._obj, name)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            # its presence is read (`{% if cfg.dot1x %}`), its fields one by one
-            self._seen.add(("type", *path))
-            return _Reads(value, self._seen, path)
-        self._seen.add(("value", *path))
-        return value
-
-    def __str__(self) -> str:  # printed whole: the whole object is read
-        self._seen.add(("value", *self._path))
-        return str(self._obj)
-
-
-def _resolve(cfg: Any, read: tuple[str, ...]) -> Any:
-    """What a read saw: ``("value", *path)`` the value, ``("type", *path)`` its type."""
-    value = cfg
-    for name in read[1:]:
-        value = getattr(value, name, _MISSING)
-        if value is _MISSING:
-            break
-    return type(value) if read[0] == "type" else value
-
-
-_MISSING = object()
-
-
-def _leaf(value: Any) -> Any:
-    """A read value as part of a key: itself when it hashes by value, else its identity
-    (the design hands every device the same list objects where the lists are the same;
-    the memo keeps the object, so its identity stays unique)."""
-    try:
-        hash(value)
-    except TypeError:
-        return ("id", id(value))
-    return value
-
-
-class Sections:
-    """The feature templates of ``main.j2``, each rendered once per distinct input.
-
-    Most features print the same text on hundreds of devices (AAA, services, QoS and
-    IBNS classes and policies, lines, NTP). A template's text depends only on the config
-    attributes it reads, so the key of a rendered section is the value of every
-    attribute that template has ever been seen to read: equal values mean the same path
-    through the template, the same reads and the same text. Templates whose text turns
-    out to differ on every device (ports, SVIs, routes) are rendered directly after a
-    few tries, so hashing them costs nothing.
-    """
-
-    #: after this many misses, a template that is seldom hit is rendered directly
-    GIVE_UP = 16
-
-    def __init__(self, env: jinja2.Environment) -> None:
-        self.env = env
-        self.reads: dict[str, tuple[tuple[str, ...], ...]] = {}
-        self.memo: dict[tuple[Any, ...], tuple[str, Any]] = {}
-        self.hits: dict[str, int] = {}
-        self.misses: dict[str, int] = {}
-        self.direct: set[str] = set()
-
-    def _key(self, name: str, cfg: Any) -> tuple[Any, ...]:
-        return (name, *(_leaf(_resolve(cfg, read)) for read in self.reads[name]))
-
-    def __call__(self, name: str, cfg: Any) -> str:
-        template = self.env.get_template(name)
-        if name in self.direct:
-            return template.render(cfg=cfg)
-        if name in self.reads:
-            hit = self.memo.get(self._key(name, cfg))
-            if hit is not None:
-                self.hits[name] = self.hits.get(name, 0) + 1
-                return hit[0]
-        seen: set[tuple[str, ...]] = set()
-        text = template.render(cfg=_Reads(cfg, seen))
-        self.reads[name] = tuple(sorted(seen.union(self.reads.get(name, ()))))
-        # the values read are kept with the text: a key made of identities stays valid
-        self.memo[self._key(name, cfg)] = (text, [_resolve(cfg, r) for r in self.reads[name]])
-        misses = self.misses[name] = self.misses.get(name, 0) + 1
-        if misses >= self.GIVE_UP and self.hits.get(name, 0) < misses:
-            self.direct.add(name)
-        return text
-
-
 FILTERS = {
     "allowed_vlan_lines": allowed_vlan_lines,
     "ios_mask": ios_mask,
@@ -342,7 +244,6 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.filters.update(FILTERS)
     env.globals["fragment"] = Fragments(env)
     env.globals["port_blocks"] = PortBlocks(env)
-    env.globals["section"] = Sections(env)
     return env
 
 

@@ -21,7 +21,7 @@ from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import Overlay, PortMode, SiteKind
 from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.platforms import facts
-from nornir_tasks.verify.matrix import INTERNET
+from nornir_tasks.policy import firewall_zones
 from nornir_tasks.verify.model import DeviceText, Interface, Net, vlan_list_to_set
 from nornir_tasks.verify.parse import Line
 from nornir_tasks.verify.report import NOTE, VIOLATION, WARNING, CheckResult, Finding
@@ -72,8 +72,8 @@ class Spec:
             for z in zones:
                 self.transit[site.wan_vlan_base + intent.zones[z].id] = Numbered(
                     z, "transit", slug)
-        self.internet_zones = sorted({r.from_ for r in intent.policy.rules
-                                      if r.to == INTERNET})
+        #: zones with a leg (an edge VLAN) on the firewall: internet and stateful pairs
+        self.firewall_zones = firewall_zones(intent)
         self.edge: dict[int, Numbered] = {}
         edge = getattr(intent.policy, "internet_edge", None)
         self.edge_interface: str | None = None
@@ -334,7 +334,7 @@ def port_spec(intent: Intent, spec: Spec, host: str) -> tuple[
             if prof.transit:
                 # the core pair's link: its own transit and the internet edge (HSRP on both)
                 vlans |= _transit_of(intent, slug)
-                vlans |= {v for v, n in spec.edge.items() if n.zone in spec.internet_zones}
+                vlans |= {v for v, n in spec.edge.items() if n.zone in spec.firewall_zones}
             return frozenset(vlans), native
         vlans = {intent.zones[z].vlan for z in (prof.zone, prof.voice_zone) if z}
         return frozenset(vlans & site_vlans), None
@@ -371,7 +371,7 @@ def port_spec(intent: Intent, spec: Spec, host: str) -> tuple[
             ports[port] = ("NNI trunk", frozenset(numbers), None)
             device_vlans |= numbers
         if spec.edge_interface is not None:
-            edge = frozenset(v for v, n in spec.edge.items() if n.zone in spec.internet_zones)
+            edge = frozenset(v for v, n in spec.edge.items() if n.zone in spec.firewall_zones)
             ports[spec.edge_interface] = ("internet edge trunk", edge, None)
             device_vlans |= edge
     return ports, frozenset(device_vlans), routed

@@ -128,7 +128,7 @@ class Exposure:
         # the devices do not change while the exposure is computed)
         self._gateways: dict[str, IntervalSet] = {}  # by zone, all read at once
         self._ends: dict[tuple[object, ...], list[tuple[str, IntervalSet]]] = {}
-        self._declared: dict[str, tuple[Space, Space]] = {}
+        self._declared: dict[str, tuple[Space, Space, Space]] = {}
         self._managed: dict[tuple[Role, ...], IntervalSet] = {}
         self._cidr_texts: dict[IntervalSet, str] = {}
 
@@ -270,15 +270,17 @@ class Exposure:
         of connections it accepted, whatever port or flags, so all of them are declared."""
         return reverse(self._forward(opener, responder, ports))
 
-    def declared(self, zone: str) -> tuple[Space, Space]:
+    def declared(self, zone: str) -> tuple[Space, Space, Space]:
         """(everything declared for packets entering from ``zone``, the part that
-        crosses zones: what the ACL must let through)."""
+        crosses zones: what the ACL must let through, the replies of the zone's stateful
+        pairs: declared only where the firewall carries them, as it passes only the
+        replies of connections it accepted)."""
         found = self._declared.get(zone)
         if found is None:
             found = self._declared[zone] = self._read_declared(zone)
         return found
 
-    def _read_declared(self, zone: str) -> tuple[Space, Space]:
+    def _read_declared(self, zone: str) -> tuple[Space, Space, Space]:
         intent = self.intent
         pool = self._pool_sets[zone]
         inside = Space.of_addresses(pool, pool)
@@ -308,14 +310,13 @@ class Exposure:
                     from_ = self._pool_sets[rule.from_]
                     if rule.stateful:
                         stateful |= self._stateful_reply(nets, from_, ports)
-                    else:
-                        terms.add(nets, from_, self._answer(ports, None, zone))
+                    # what a real reply needs from the ACL, stateful pair or not
+                    terms.add(nets, from_, self._answer(ports, None, zone))
             elif rule.to == zone and rule.from_ != zone:
                 from_ = self._pool_sets[rule.from_]
                 if rule.stateful:
                     stateful |= self._stateful_reply(pool, from_, rule.ports or [])
-                else:
-                    terms.add(pool, from_, self._answer(rule.ports or [], None, zone))
+                terms.add(pool, from_, self._answer(rule.ports or [], None, zone))
         for flow in intent.policy.infrastructure:
             for fz, fnets in self._end(flow.from_):
                 for tz, tnets in self._end(flow.to):
@@ -327,8 +328,8 @@ class Exposure:
                     if tz == zone and flow.reply:
                         terms.add(tnets, fnets,
                                   self._answer(flow.ports, flow.source_ports, zone))
-        cross = terms.space() | stateful
-        return inside | cross, cross
+        cross = terms.space()
+        return inside | cross, cross, stateful
 
     def _accepted(self) -> list[tuple[int, str, Space]]:
         out = []
@@ -386,7 +387,7 @@ class Exposure:
             if za.acl is None:
                 # an access-group naming no ACL filters nothing on IOS-XE
                 za.permitted = Space.full()
-            declared, cross = self.declared(za.zone)
+            declared, cross, stateful = self.declared(za.zone)
             exposed = za.permitted - declared
             missing = cross - za.permitted
             where = za.uses[0]
@@ -398,7 +399,7 @@ class Exposure:
                     # the pair is routed through the firewall: what it forwards is the
                     # most that gets through (new connections it accepts, their replies)
                     assert self._fw_forward is not None
-                    part &= self._fw_forward
+                    part = (part & self._fw_forward) - stateful
                 if not part:
                     continue
                 self._pair(za, dst, part, pieces, accepted)
