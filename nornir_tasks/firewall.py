@@ -12,7 +12,9 @@ accepts ``ct state established,related`` first and every term as ``ct state new`
 same maintained generator as the core's ACLs. The file is the firewall's specification in
 the handover bundle (a Linux firewall loads it as is; another product's administrator
 translates it), ``fellesnett verify`` reads it back to compute what the stateful pairs
-let through, and ``fellesnett lab`` loads it into the firewall namespace with conntrack.
+let through and walks them through it (:mod:`nornir_tasks.verify.firewall_hop`); the
+packet lab does not emulate the firewall hop yet and refuses an intent with a stateful
+pair.
 NAT and the firewall's own routing are not in it: they are the firewall's, not the
 matrix's.
 """
@@ -118,5 +120,30 @@ def build_firewall(intent: Intent) -> dict[str, str]:
         "The policy is stateful: established and related traffic is accepted first, every "
         "term accepts new connections only. `fellesnett verify` reads this file back to "
         "compute exactly what the stateful pairs let through; NAT and the firewall's own "
-        "routing are the firewall administrator's and are not in it.", ""])
+        "routing are the firewall administrator's and are not in it.", "",
+        *_routes_section(intent, pairs)])
     return {PATH: out["fellesnett.nft"], README: readme}
+
+
+def _routes_section(intent: Intent, pairs: list[tuple[str, str]]) -> list[str]:
+    """The routes a stateful pair needs on the firewall: each zone's pool back into the
+    zone's own leg, to the core pair's HSRP address there. ``fellesnett verify`` proves
+    the pairs with exactly these routes (an assumption it states), so they are handed
+    over as a requirement, not left to be guessed."""
+    if not pairs:
+        return []
+    edge = intent.policy.internet_edge
+    zones = sorted({z for p in pairs for z in p}, key=lambda z: intent.zones[z].id)
+    rows = []
+    for zone in zones:
+        leg = ipaddress.IPv4Network(
+            (int(edge.transit.network_address) + 8 * intent.zones[zone].id, 29))
+        rows.append(f"| {zone} | {intent.pools.zones[zone].pool} | VLAN "
+                    f"{edge.vlan_base + intent.zones[zone].id}, {leg} | "
+                    f"{leg.network_address + 1} | {leg.network_address + 6} |")
+    return ["## Routes the stateful pairs need", "",
+            "Each zone of a stateful pair is routed back into its own leg, to the core "
+            "pair's HSRP address there. `fellesnett verify` proves the pairs with exactly "
+            "these routes; a firewall routed otherwise is not what was proven.", "",
+            "| zone | prefix | leg | next hop (core pair) | the firewall's address |",
+            "|---|---|---|---|---|", *rows, ""]

@@ -68,7 +68,7 @@ FEATURES: tuple[Feature, ...] = (
             ("ios_xe/redundancy.j2", "c9800/redundancy.j2")),
     Feature("vlans", "VLANs and the VTP mode", ("ios_xe/vlans.j2", "ios_xe/vtp.j2")),
     Feature("interfaces", "interfaces and port profiles, port-channels, SVIs, tunnels",
-            ("ios_xe/interfaces.j2", "ios_xe/port.j2", "ios_xe/svis.j2",
+            ("ios_xe/interfaces.j2", "ios_xe/port.j2", "ios_xe/routed_port.j2", "ios_xe/svis.j2",
              "c9800/interfaces.j2")),
     Feature("routing", "IP routing, static routes, BGP, route maps, prefix lists",
             ("ios_xe/routing.j2", "ios_xe/bgp.j2", "ios_xe/route_maps.j2")),

@@ -177,16 +177,6 @@ def _policy(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
             yield Problem(f, key_path("zone_policy", "rules", i, "stateful"),
                           "the internet is always behind the firewall: `stateful` is for a "
                           "pair of zones")
-        elif rule.stateful:
-            # the configs route such a pair through the firewall, but verify's zone proof
-            # and the lab stop where the core hands a packet to it: refused until both
-            # model the firewall's legs, so that nothing unproven is built
-            yield Problem(f, key_path("zone_policy", "rules", i, "stateful"),
-                          "not available yet: verify and the lab do not model a pair "
-                          "routed through the firewall, so it could not be proven; write "
-                          "the rule without `stateful` and accept what its reply terms "
-                          "expose in zone_policy.accepted_exposures (docs/verify.md, "
-                          "\"Stateful pairs\")")
     pair_of: dict[int, tuple[str, str]] = {}
     kinds: dict[tuple[str, str], set[bool]] = {}
     for i, rule in enumerate(pol.rules):

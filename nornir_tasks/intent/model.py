@@ -130,9 +130,9 @@ class PolicyRule(Frozen):
         False, description="Route this pair of zones through the town-hall firewall, which "
         "keeps state (only replies of real connections come back), instead of relying on "
         "stateless reply terms at the core alone. For a zone whose hosts answer in ways a "
-        "stateless reply term cannot pin down (building automation, cameras). Not available "
-        "yet: validation refuses it until verify and the lab model the firewall's legs "
-        "(docs/verify.md, Stateful pairs).")
+        "stateless reply term cannot pin down (building automation, cameras). Proven by "
+        "verify through the firewall's policy; the packet lab does not emulate the "
+        "firewall hop yet and refuses such an intent (docs/verify.md, Stateful pairs).")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

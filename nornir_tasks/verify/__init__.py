@@ -32,6 +32,7 @@ from pathlib import Path
 
 from nornir_tasks.errors import IntentError
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.policy import stateful_pairs
 from nornir_tasks.verify.aside import run_aside
 from nornir_tasks.verify.checks import (
     Spec,
@@ -44,6 +45,7 @@ from nornir_tasks.verify.checks import (
 )
 from nornir_tasks.verify.exposure import Exposure, policy_point_interfaces
 from nornir_tasks.verify.firewall import read_firewall
+from nornir_tasks.verify.firewall_hop import firewall_device
 from nornir_tasks.verify.flows import RequiredFlows
 from nornir_tasks.verify.l2 import L2Paths
 from nornir_tasks.verify.matrix import INTERNET_PROBE, Matrix
@@ -62,7 +64,8 @@ FIREWALL_FILE = "firewall/fellesnett.nft"
 
 ASSUMPTIONS = [
     "Adjacency between devices is read from addresses (a next hop belongs to the "
-    "interface holding it); the L2 path between them is proven by check b, not traced.",
+    "interface holding it); the L2 path of every used zone VLAN is traced over the "
+    "cabling the intent declares (check l2-path), not over what is really plugged in.",
     "ACL entries with options the model cannot represent (dscp, ttl, time-range, "
     "`fragments`, TCP flags other than `established`, an ICMP code) are read at their "
     "worst: such a permit as if it always matched, such a deny as if absent.",
@@ -73,6 +76,14 @@ ASSUMPTIONS = [
     "A packet for an internal address that leaves the estate (to the internet firewall) "
     "counts as reaching a forbidden destination: what lies beyond is not in the text.",
 ]
+
+#: said only where the intent has stateful pairs
+FIREWALL_ASSUMPTION = (
+    "A stateful pair crosses the firewall, whose policy is read from its text: it routes "
+    "each zone's pool back into the zone's own leg, to the core pair's HSRP address "
+    "there (a requirement handed over in firewall/README.md), and forwards a probe, "
+    "which carries no connection state, if a rule accepts it as a new connection or it "
+    "is the reverse of one.")
 
 
 class VerifyInputError(Exception):
@@ -271,11 +282,13 @@ def verify_devices(intent: Intent, devices: dict[str, DeviceText], notes: list[F
     report = Report()
     report.findings += notes
     t1 = time.perf_counter()
-    net = Network(devices)
+    fw = read_firewall(FIREWALL_FILE, firewall) if firewall is not None else None
+    # a stateful pair crosses the firewall: it is a hop of the routing model then
+    hop = firewall_device(intent, fw) if fw is not None and stateful_pairs(intent) else None
+    net = Network(devices, hop)
     spec = Spec(intent)
     t2 = time.perf_counter()
     plumbing = run_aside(lambda: _plumbing(intent, spec, devices, net, radius))
-    fw = read_firewall(FIREWALL_FILE, firewall) if firewall is not None else None
     if fw is not None:
         for n, text, why in fw.problems:
             report.findings.append(Finding("exposure", VIOLATION, f"firewall policy: {why}",
@@ -288,7 +301,7 @@ def verify_devices(intent: Intent, devices: dict[str, DeviceText], notes: list[F
     report.exposure = exposure.to_data()
     t3 = time.perf_counter()
     matrix = Matrix(intent)
-    proof = Proof(intent, matrix, devices, net)
+    proof = Proof(intent, matrix, net.devices, net)  # with the firewall hop, if any
     proof.run()
     t4 = time.perf_counter()
     found, checks, required, radius_checks = plumbing.result()
@@ -301,7 +314,7 @@ def verify_devices(intent: Intent, devices: dict[str, DeviceText], notes: list[F
     report.columns = matrix.columns()
     report.cells = proof.cells_out()
     t5 = time.perf_counter()
-    report.notes = list(ASSUMPTIONS)
+    report.notes = list(ASSUMPTIONS) + ([FIREWALL_ASSUMPTION] if hop is not None else [])
     if not net.exits_somewhere(int(ipaddress.IPv4Address(INTERNET_PROBE))):
         report.notes.append("No internet egress is in the config text: the internet is "
                             "treated as routable wherever an ACL permits it (cells †).")

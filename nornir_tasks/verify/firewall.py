@@ -39,6 +39,13 @@ class Rule:
     text: str
     action: str  # accept | drop
     space: Space
+    #: what the rule matches, as read: protocols, source and destination prefixes and
+    #: destination ports (None: any)
+    fields: Fields | None = None
+
+
+#: (protocols or None for any, sources, destinations, destination ports)
+Fields = tuple[list[str] | None, list[str] | None, list[str] | None, list[str] | None]
 
 
 @dataclass
@@ -46,7 +53,9 @@ class FirewallPolicy:
     path: str
     rules: list[Rule] = field(default_factory=list)
     stateful: bool = False  # the base chain accepts established,related first
+    stateful_line: tuple[int, str] | None = None
     default: str = "drop"
+    default_line: tuple[int, str] | None = None
     problems: list[tuple[int, str, str]] = field(default_factory=list)
 
     def new(self) -> Space:
@@ -112,8 +121,9 @@ def _values(text: str) -> list[str]:
     return [v.strip() for v in inner.split(",") if v.strip()]
 
 
-def _rule(text: str) -> tuple[str, Space]:
-    """One rule line -> (action, the headers it matches). ValueError if unreadable."""
+def _rule(text: str) -> tuple[str, Space, Fields]:
+    """One rule line -> (action, the headers it matches, the fields it names).
+    ValueError if unreadable."""
     words = text
     action = ""
     for tail in (" ct state new accept", " accept", " drop"):
@@ -123,7 +133,7 @@ def _rule(text: str) -> tuple[str, Space]:
             break
     else:
         if words in ("drop", "accept"):
-            return words, Space.full()
+            return words, Space.full(), (None, None, None, None)
         raise ValueError("the rule neither accepts nor drops")
     src = dst = None
     protocol = "ip"
@@ -150,7 +160,8 @@ def _rule(text: str) -> tuple[str, Space]:
             rest = rest[m.end():]
             continue
         raise ValueError(f"unexpected {rest.split()[0]!r}")
-    return action, Space.of_flow(protocol, src, dst, dport=dport)
+    protocols = None if protocol == "ip" else protocol.split(",")
+    return action, Space.of_flow(protocol, src, dst, dport=dport), (protocols, src, dst, dport)
 
 
 def read_firewall(path: str, text: str) -> FirewallPolicy:
@@ -158,7 +169,6 @@ def read_firewall(path: str, text: str) -> FirewallPolicy:
     policy = FirewallPolicy(path)
     chains: dict[str, list[tuple[int, str]]] = {}
     current: str | None = None
-    jumps: list[str] = []
     base = None
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -181,22 +191,40 @@ def read_firewall(path: str, text: str) -> FirewallPolicy:
             if "hook forward" not in line:
                 policy.problems.append((n, line, "not the forward hook"))
             policy.default = "accept" if "policy accept" in line else "drop"
-            continue
-        if line == "ct state established,related accept":
-            policy.stateful = True
-            continue
-        if line.startswith("jump "):
-            jumps.append(line.split()[1])
+            policy.default_line = (n, line)
             continue
         chains[current].append((n, line))
     if base is None:
         policy.problems.append((0, "", "no base chain on the forward hook"))
-    for name in jumps:
-        for n, line in chains.get(name, []):
-            try:
-                action, space = _rule(line)
-            except ValueError as exc:
-                policy.problems.append((n, line, f"cannot read: {exc}"))
-                continue
-            policy.rules.append(Rule(n, line, action, space))
+        return policy
+    # the base chain in order, its jumps followed one level (the generator's shape):
+    # a rule anywhere else that nft would evaluate is a line this reader cannot place
+    for i, (n, line) in enumerate(chains[base]):
+        if line == "ct state established,related accept":
+            if i == 0:
+                policy.stateful, policy.stateful_line = True, (n, line)
+            else:
+                policy.problems.append((n, line, "cannot read: state accepted after other "
+                                        "rules"))
+        elif line.startswith("jump "):
+            name = line.split()[1]
+            if name not in chains:
+                policy.problems.append((n, line, f"no chain {name!r}"))
+            for k, inner in chains.get(name, []):
+                _add_rule(policy, k, inner)
+        else:
+            _add_rule(policy, n, line)
     return policy
+
+
+def _add_rule(policy: FirewallPolicy, n: int, line: str) -> None:
+    if line.startswith(("jump ", "goto ", "ct state ")):
+        policy.problems.append((n, line, "cannot read: nested jumps and state matches "
+                                "are not modelled"))
+        return
+    try:
+        action, space, fields = _rule(line)
+    except ValueError as exc:
+        policy.problems.append((n, line, f"cannot read: {exc}"))
+        return
+    policy.rules.append(Rule(n, line, action, space, fields))

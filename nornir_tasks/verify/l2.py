@@ -9,8 +9,8 @@ trunk is a dead zone behind that switch, and it fails here naming the trunk line
 What is read from where:
 
 * **the cabling** comes from the intent: port-map entries name the device at the other end
-  (``peer``) and bundle ports into port-channels (``channel_group``); APs name their switch
-  port (``connected_to``); the circuit names the site gateway's WAN port and the core's.
+  (``peer``) and bundle ports into port-channels (``channel_group``); AP ports are the
+  ports of an AP port profile; the circuit names the site gateway's WAN port and the core's.
   Config text cannot say what is plugged in where, so this is the specification;
 * **what each end carries** comes from the text: the access or voice VLAN, the trunk's
   allowed list, ``shutdown``, the native VLAN, and ``channel-group N`` on a bundle's members

@@ -142,8 +142,12 @@ class InactiveRoute:
 class Network:
     """Routing tables of every device, the address owners, and memoised walks."""
 
-    def __init__(self, devices: dict[str, DeviceText]) -> None:
-        self.devices = devices
+    def __init__(self, devices: dict[str, DeviceText],
+                 firewall: DeviceText | None = None) -> None:
+        #: the town-hall firewall (:mod:`.firewall_hop`): a hop for routes towards an
+        #: internal prefix only; the default route still leaves the estate at it
+        self.firewall = firewall.host if firewall is not None else None
+        self.devices = devices if firewall is None else {**devices, firewall.host: firewall}
         self.tables: dict[tuple[str, str], Table] = {}
         self.owners: dict[int, tuple[str, Interface]] = {}
         self.duplicates: list[tuple[str, Interface, str, Interface, int]] = []
@@ -467,9 +471,12 @@ class Network:
         if owner is None or owner[0] == host:
             return Path("exit", host, vrf, out.name, route.line, out_acl, here, next_hop=nh)
         to_host, to_if = owner
+        if to_host == self.firewall and route.net.plen == 0:
+            return Path("exit", host, vrf, out.name, route.line, out_acl, here, next_hop=nh)
         to_vrf = to_if.vrf or GLOBAL
         crossing: tuple[Crossing, ...] = ()
-        if to_vrf != (out.vrf or GLOBAL):
+        # the firewall is a policy point between the zones' legs, not a leak
+        if to_vrf != (out.vrf or GLOBAL) and self.firewall not in (host, to_host):
             crossing = (Crossing(host, route.line, out.vrf or GLOBAL, to_host, to_if.name,
                                  to_vrf),)
         in_acl: tuple[AclRef, ...] = ()
