@@ -15,6 +15,7 @@ invalid intent or a crash mid-way leaves the previous output untouched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import io
@@ -40,6 +41,8 @@ CONFIG_ROLES = (Role.core, Role.distribution, Role.access, Role.wlc)
 TAR_ROOT = "handover"
 MANIFEST = "MANIFEST.sha256"
 TARBALL = "handover.tar.gz"
+#: where the RADIUS policy files sit in the output (nornir_tasks.radius.PATHS)
+RADIUS_DIR = "radius/"
 #: below this many devices a process pool costs more than it saves
 PARALLEL_THRESHOLD = 100
 
@@ -101,6 +104,15 @@ def _render_chunk(hosts: list[str]) -> list[tuple[str, str]]:
     return [(h, render_host(_WORKER_INTENT, h)) for h in hosts]
 
 
+#: a job that runs beside the render, on the same intent: its result is text files
+SideJob = Callable[[Intent], dict[str, str]]
+
+
+def _side_job(job: SideJob) -> dict[str, str]:
+    assert _WORKER_INTENT is not None
+    return job(_WORKER_INTENT)
+
+
 def render_all(intent: Intent, hosts: list[str], workers: int | None = None,
                progress: Callable[[int], None] | None = None) -> dict[str, str]:
     """Render every host; in forked worker processes when the estate is large."""
@@ -117,15 +129,24 @@ def render_all(intent: Intent, hosts: list[str], workers: int | None = None,
 CHUNK = 32
 
 
-def render_stream(intent: Intent, hosts: list[str], workers: int | None = None
+def render_stream(intent: Intent, hosts: list[str], workers: int | None = None,
+                  side: SideJob | None = None,
+                  side_result: dict[str, str] | None = None,
                   ) -> Iterator[list[tuple[str, str]]]:
     """Rendered configs chunk by chunk, as they are done: in forked worker processes
     when the estate is large (the caller works on each chunk meanwhile). The first chunk
-    is empty and comes at once: the workers are started, the caller may work."""
+    is empty and comes at once: the workers are started, the caller may work.
+
+    ``side`` (a module-level function, so that it pickles by name) runs in the pool too,
+    first: its files are put into ``side_result`` before the last chunk is yielded.
+    The documents go there, so that the parent spends its time reading the configs.
+    """
     global _WORKER_INTENT
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(hosts) < PARALLEL_THRESHOLD or os.name != "posix":
         yield []
+        if side is not None and side_result is not None:
+            side_result.update(side(intent))
         for h in hosts:
             yield [(h, render_host(intent, h))]
         return
@@ -136,9 +157,13 @@ def render_stream(intent: Intent, hosts: list[str], workers: int | None = None
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            pending = pool.submit(_side_job, side) if side is not None else None
             results = pool.map(_render_chunk, chunks)
             yield []
-            yield from results
+            for i, chunk in enumerate(results):
+                if i == len(chunks) - 1 and pending is not None and side_result is not None:
+                    side_result.update(pending.result())
+                yield chunk
     finally:
         _WORKER_INTENT = None
 
@@ -213,6 +238,23 @@ def write_tree_atomically(out: Path, files: dict[str, bytes]) -> None:
         raise
 
 
+def _handover_files(selected: set[str] | None, intent: Intent) -> dict[str, str]:
+    """The documents, the RADIUS authorisation policy and the firewall's forwarding
+    policy: they ship with the configs they must match."""
+    from nornir_tasks.firewall import build_firewall
+    from nornir_tasks.handover.documents import build_docs
+    from nornir_tasks.radius import build_radius
+
+    files = {f"docs/{rel}": text for rel, text in build_docs(intent, selected).items()}
+    for extra in (build_radius(intent), build_firewall(intent)):
+        files.update(extra)
+    return files
+
+
+def _radius_only(files: dict[str, str]) -> dict[str, str]:
+    return {rel: text for rel, text in files.items() if rel.startswith(RADIUS_DIR)}
+
+
 def build(inventory: Path, out: Path, limit: str | None = None, workers: int | None = None,
           progress: Callable[[str, int, int], None] | None = None,
           run_verify: bool = True) -> BuildResult:
@@ -225,9 +267,6 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
     """
     from nornir_tasks.errors import UsageError
     from nornir_tasks.firewall import PATH as FIREWALL_PATH
-    from nornir_tasks.firewall import build_firewall
-    from nornir_tasks.handover.documents import build_docs
-    from nornir_tasks.radius import build_radius
 
     start = time.perf_counter()
     intent = load_intent(inventory)
@@ -252,18 +291,15 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
     files: dict[str, bytes] = {}
     texts: dict[str, str] = {}
     selected = set(hosts) if limit else None
-    stream = render_stream(intent, hosts, workers)
+    side: dict[str, str] = {}
+    stream = render_stream(intent, hosts, workers, functools.partial(_handover_files, selected),
+                           side)
     with contextlib.ExitStack() as stack:
         first = next(stream, [])  # the workers are running (and collect their garbage)
         if prove:
             stack.enter_context(quiet_gc())
-        # while the workers render, this process writes the documents and policies...
-        docs = build_docs(intent, selected)
-        # the RADIUS authorisation policy ships with the configs it must match, and so
-        # does the firewall's forwarding policy (internet egress, stateful pairs)
-        radius = build_radius(intent)
-        firewall = build_firewall(intent)
-        # ...and reads each config as it arrives: the proof's parse costs no extra time
+        # the workers write the documents and policies beside the configs; this process
+        # reads each config as it arrives: the proof's parse costs no extra time
         for chunk in itertools.chain([first], stream):
             for host, text in chunk:
                 texts[host] = text
@@ -275,20 +311,17 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
             files[rel] = texts[host].encode()
             result.configs[host] = rel
             result.lines += texts[host].count("\n")
-        for rel, text in sorted(docs.items()):
-            files[f"docs/{rel}"] = text.encode()
-            result.docs.append(f"docs/{rel}")
-        for rel, text in sorted(radius.items()):
+        for rel, text in sorted(side.items()):
             files[rel] = text.encode()
-        for rel, text in sorted(firewall.items()):
-            files[rel] = text.encode()
+            if rel.startswith("docs/"):
+                result.docs.append(rel)
         if prove:
             if progress:
                 progress("verify", 0, 1)
             devices, notes = reader.finish()
             try:
-                report = verify_devices(intent, devices, notes, radius,
-                                        firewall.get(FIREWALL_PATH))
+                report = verify_devices(intent, devices, notes, _radius_only(side),
+                                        side.get(FIREWALL_PATH))
             finally:
                 release(devices)
             if not report.ok:
