@@ -300,7 +300,7 @@ def insert_site(text: str, group: str, site_group: str,
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``site add`` to the ``fellesnett`` parser's sub-commands."""
-    site = subparsers.add_parser("site", help="add sites to the inventory")
+    site = subparsers.add_parser("site", help="add or remove sites in the inventory")
     site_sub = site.add_subparsers(dest="site_command", required=True, metavar="SUBCOMMAND")
     p = site_sub.add_parser(
         "add", help="allocate a new site's prefixes once and write it into the inventory",
@@ -339,6 +339,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--phones", type=_count, default=0, metavar="N", help="IP phone ports")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
     p.set_defaults(func=run)
+    from nornir_tasks.site_remove import add_parser as add_remove  # it imports this module
+
+    add_remove(site_sub)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -155,7 +155,24 @@ def _remove_last_site(root: Path) -> dict[str, Any]:
     in the state it was in just before that site was allocated.
     """
     intent = load_intent(root)
-    slug, site = max(intent.sites.items(), key=lambda kv: kv[1].index)
+    slug, _ = max(intent.sites.items(), key=lambda kv: kv[1].index)
+    args = readd_args(intent, slug)
+    hosts = intent.site_devices(slug)
+    (root / f"group_vars/{SITE_GROUP_PREFIX}{slug}.yml").unlink()
+    for h in hosts:
+        (root / f"host_vars/{h}.yml").unlink(missing_ok=True)
+    lines = (root / HOSTS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"{SITE_GROUP_PREFIX}{slug}:")
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = next((i for i in range(start + 1, len(lines))
+                if len(lines[i]) - len(lines[i].lstrip()) <= indent), len(lines))
+    (root / HOSTS_FILE).write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
+    return args
+
+
+def readd_args(intent: Intent, slug: str) -> dict[str, Any]:
+    """The ``add_site`` arguments that re-create site ``slug`` as it is committed."""
+    site = intent.sites[slug]
     assert site.circuit is not None
     hosts = intent.site_devices(slug)
     devs = {h: intent.devices[h] for h in hosts}
@@ -169,15 +186,6 @@ def _remove_last_site(root: Path) -> dict[str, Any]:
     if c.underlay_address is not None:
         circuit |= {"underlay_address": str(c.underlay_address),
                     "underlay_gateway": str(c.underlay_gateway)}
-    (root / f"group_vars/{SITE_GROUP_PREFIX}{slug}.yml").unlink()
-    for h in hosts:
-        (root / f"host_vars/{h}.yml").unlink(missing_ok=True)
-    lines = (root / HOSTS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.strip() == f"{SITE_GROUP_PREFIX}{slug}:")
-    indent = len(lines[start]) - len(lines[start].lstrip())
-    end = next((i for i in range(start + 1, len(lines))
-                if len(lines[i]) - len(lines[i].lstrip()) <= indent), len(lines))
-    (root / HOSTS_FILE).write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
     return {"name": site.name, "kind": site.kind, "circuit": circuit,
             "access_switches": len(switches) - 1 if has_dist else 0,
             "aps": sum(d.role is Role.ap for d in devs.values()), "phones": phones}
