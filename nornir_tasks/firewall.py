@@ -13,8 +13,8 @@ same maintained generator as the core's ACLs. The file is the firewall's specifi
 the handover bundle (a Linux firewall loads it as is; another product's administrator
 translates it), ``fellesnett verify`` reads it back to compute what the stateful pairs
 let through and walks them through it (:mod:`nornir_tasks.verify.firewall_hop`); the
-packet lab does not emulate the firewall hop yet and refuses an intent with a stateful
-pair.
+packet lab loads it into a firewall namespace with conntrack
+(:mod:`nornir_tasks.lab.firewall`).
 NAT and the firewall's own routing are not in it: they are the firewall's, not the
 matrix's.
 """

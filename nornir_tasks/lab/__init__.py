@@ -5,10 +5,12 @@ Open vSwitch bridge per site switch (userspace datapath, access ports and an 802
 trunk to the core bridge), one host per zone per site, servers and an internet stand-in
 behind their own legs, and a policy-point namespace whose stateless nftables rules come
 from :func:`nornir_tasks.policy.zone_terms` -- the terms Aerleon turns into the core's
-ACLs. Then it probes every pair (ping, TCP, UDP) and compares with the matrix, runs the
-required flows with real daemons and clients (DHCP through a relay, DNS, RADIUS, CAPWAP,
-SSH), and sends crafted packets whose fate ``verify``'s exposure model predicts from the
-rendered configs.
+ACLs -- and, for the stateful pairs, a firewall namespace that loads the generated
+firewall policy as it ships, routed as the core configs and the firewall's README say
+(:mod:`nornir_tasks.lab.firewall`). Then it probes every pair (ping, TCP, UDP) and
+compares with the matrix, runs the required flows with real daemons and clients (DHCP
+through a relay, DNS, RADIUS, CAPWAP, SSH), and sends crafted packets whose fate
+``verify``'s exposure model predicts from the rendered configs.
 
 This module stays import-light: the agents the lab starts inside each namespace import
 ``nornir_tasks.lab.agent`` through it.
@@ -31,7 +33,8 @@ def register(sub: Any) -> None:
     """Add the ``lab`` sub-command to the CLI's sub-parsers."""
     p = sub.add_parser(
         "lab", help="build the chosen sites in network namespaces (Open vSwitch + "
-        "stateless nftables from the zone matrix) and prove the matrix with real packets",
+        "stateless nftables from the zone matrix, the generated firewall policy for "
+        "stateful pairs) and prove the matrix with real packets",
         description="Exit 0: every probe as the matrix says, every required flow working, "
         "every crafted packet as verify predicts; 1: anything else; 2: bad input or a "
         "machine that cannot run the lab (needs root, iproute2, nftables, Open vSwitch, "
@@ -42,8 +45,9 @@ def register(sub: Any) -> None:
                    help="Ansible-style host pattern; the lab builds the sites of the selected "
                         "hosts (default: one school and one municipal site)")
     p.add_argument("--configs", type=Path, metavar="DIR",
-                   help="a build output whose config text predicts the crafted probes "
-                        "(default: render the core switches from the intent)")
+                   help="a build output whose config text predicts the crafted probes and "
+                        "whose firewall/ policy and routes the stateful pairs cross "
+                        "(default: render the core switches and the policy from the intent)")
     p.add_argument("--adversarial-sites", type=int, default=2, metavar="N",
                    help="crafted probes between the zone hosts of the first N chosen sites "
                         "and the servers (default: %(default)s; 0: none)")

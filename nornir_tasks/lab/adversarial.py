@@ -16,10 +16,13 @@ The ports are chosen where the ACLs draw lines:
 
 The prediction of each probe is ``verify``'s: :meth:`Exposure.permits` of
 :func:`nornir_tasks.verify.exposure.exposure_model`, computed from the RENDERED CONFIG
-TEXT (the ingress ACL of the source's zone at the policy point). The run fails unless
-every probe is observed exactly as predicted. The reference estate's predictions include
-its accepted exposures (the DHCP servers reaching port 67 of any host of a zone, ...):
-those must be seen passing too.
+TEXT (the ingress ACL of the source's zone at the policy point), and for a packet the
+core routes to the firewall of a stateful pair, ``verify``'s reading of the generated
+firewall policy: a crafted packet opens no connection the policy does not accept (a
+lone ACK back from the answering zone is dropped by the firewall's state). The run
+fails unless every probe is observed exactly as predicted. The reference estate's
+predictions include its accepted exposures (the DHCP servers reaching port 67 of any host
+of a zone, ...): those must be seen passing too.
 
 Pairs inside one zone (everything passes) and on one subnet (never crosses the core) are
 left out; a service's further addresses behave as its first (the terms name the service's
@@ -34,6 +37,7 @@ from typing import Any
 
 from nornir_tasks.acl_eval import Packet
 from nornir_tasks.intent.loader import Intent
+from nornir_tasks.lab.firewall import FirewallHop
 from nornir_tasks.lab.plan import INTERNET, Endpoint, LabPlan
 from nornir_tasks.policy import Term
 
@@ -158,17 +162,58 @@ def adversarial_plan(intent: Intent, plan: LabPlan, terms: Mapping[str, Sequence
     return adv
 
 
-def predict(model: Any, adv: AdversarialPlan) -> bytes:
+def predict(model: Any, adv: AdversarialPlan, firewall: FirewallHop | None = None) -> bytes:
     """``verify``'s verdict on every probe: 1 where the ingress ACL of the source's zone
-    (read from the config text) lets the packet through. ``model`` is an
+    (read from the config text) lets the packet through and, where the core's routes
+    (config text) hand it to the firewall of a stateful pair, the firewall's policy
+    (its text, read by ``verify``'s reader) accepts it as a new connection: a crafted
+    packet belongs to no connection. ``model`` is an
     :class:`~nornir_tasks.verify.exposure.Exposure`."""
     out = bytearray(len(adv.rows))
     for i, (s, d, p, sport, dport) in enumerate(adv.rows):
-        src = adv.sources[s]
-        packet = Packet(PROTOCOLS[p], src.address, adv.destinations[d].address, sport, dport,
+        src, dst = adv.sources[s], adv.destinations[d]
+        packet = Packet(PROTOCOLS[p], src.address, dst.address, sport, dport,
                         established=PROTOCOLS[p] == "tcp")
-        out[i] = 1 if model.permits(src.zone, packet) else 0
+        ok = model.permits(src.zone, packet)
+        if ok and firewall is not None and firewall.via(src.zone, dst.address):
+            ok = firewall.opens(packet)
+        out[i] = 1 if ok else 0
     return bytes(out)
+
+
+def firewall_first(adv: AdversarialPlan, firewall: FirewallHop | None) -> list[int]:
+    """The probes the core hands to the firewall of a stateful pair and whose policy
+    would not let them open a connection: only the state of a connection could let one
+    through (a lone ACK back from the answering zone). The crafted openers of the other
+    way create such state (Linux picks a connection up from an ACK), so these are sent
+    first, to a firewall that has forgotten every connection, and must all die."""
+    if firewall is None:
+        return []
+    out = []
+    for i, (s, d, p, sport, dport) in enumerate(adv.rows):
+        src, dst = adv.sources[s], adv.destinations[d]
+        if firewall.via(src.zone, dst.address) and not firewall.opens(Packet(
+                PROTOCOLS[p], src.address, dst.address, sport, dport,
+                established=PROTOCOLS[p] == "tcp")):
+            out.append(i)
+    return out
+
+
+def firewall_held(model: Any, adv: AdversarialPlan,
+                  firewall: FirewallHop | None) -> list[int]:
+    """Of :func:`firewall_first`, the probes the ACL of the source's zone lets through
+    (``verify``'s reading of the config text): only the firewall's state stops them (a
+    lone ACK from the answering zone's service port into the opener's ephemeral ports,
+    which the stateless reply term lets through)."""
+    out = []
+    for i in firewall_first(adv, firewall):
+        s, d, p, sport, dport = adv.rows[i]
+        src = adv.sources[s]
+        if model.permits(src.zone, Packet(PROTOCOLS[p], src.address,
+                                          adv.destinations[d].address, sport, dport,
+                                          established=PROTOCOLS[p] == "tcp")):
+            out.append(i)
+    return out
 
 
 @dataclass
@@ -181,6 +226,8 @@ class AdversarialResult:
     seconds: float = 0.0
     exposure: list[dict[str, object]] = field(default_factory=list)  # verify's table
     notes: list[str] = field(default_factory=list)  # how the rounds went, when not plainly
+    #: the probes the ACL lets through but the firewall's state must stop (stateful pairs)
+    held: list[int] = field(default_factory=list)
 
     @property
     def disagreements(self) -> list[AdvProbe]:
@@ -205,7 +252,10 @@ class AdversarialResult:
                 for (z, g), ids in sorted(groups.items())]
 
     def to_json(self) -> dict[str, Any]:
+        held = {"count": len(self.held), "passed": sum(i in self.seen for i in self.held),
+                "examples": [self.plan.probe(i).text() for i in self.held[:4]]}
         return {"counts": self.counts(), "seconds": self.seconds, "notes": self.notes,
+                "firewall_held": held,
                 "source_ports": list(self.plan.source_ports),
                 "disagreements": [p.to_json(bool(self.predicted[p.id]), p.id in self.seen)
                                   for p in self.disagreements],

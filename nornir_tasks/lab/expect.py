@@ -12,7 +12,9 @@ The reading, in order:
   opener's fixed ports, default the ephemeral range). A one-way flow (``reply: false``)
   lets the request arrive but nothing come back;
 * a rule of the sender's zone: to a service, the service's ports (or the rule's) and
-  ping; to a zone, exactly its ports; to the internet, anything outside;
+  ping; to a zone, exactly its ports; to the internet, anything outside. A stateful rule
+  (``stateful: true``) reads the same: what its opener opens, and the replies; never a
+  connection the other way;
 * everything else is denied -- except where an accepted exposure
   (``zone_policy.accepted_exposures``) covers the request (and, for a two-way probe, its
   reply): the intent accepts that such packets *may* pass (the ACLs are written for a
@@ -134,15 +136,18 @@ def _declared(intent: Intent, src: Endpoint, dst: Endpoint, proto: str, port: in
     for rule in pol.rules:
         if rule.from_ != src.zone or not ephemeral_ok:
             continue
+        # a stateful rule means the same: its opener's connections, and their replies
+        # (the firewall's state, not a reply term, lets those back)
+        how = " (stateful, through the firewall)" if rule.stateful else ""
         if rule.to == INTERNET and dst.kind == INTERNET:
             return True, f"rule {rule.from_} -> internet"
         if dst.service is not None and rule.to == dst.service:
             ports = list(rule.ports or intent.services[rule.to].ports)
             if port_matches([*ports, "icmp"], proto, port):
-                return True, f"rule {rule.from_} -> {rule.to}"
+                return True, f"rule {rule.from_} -> {rule.to}{how}"
         if rule.to in intent.zones and rule.to == dst.zone \
                 and port_matches(rule.ports or [], proto, port):
-            return True, f"rule {rule.from_} -> {rule.to}"
+            return True, f"rule {rule.from_} -> {rule.to}{how}"
     return None
 
 

@@ -83,18 +83,27 @@ def matrix(lab: Lab, probes: Sequence[Probe]) -> dict[int, dict[str, Any]]:
 # --------------------------------------------------------------------------- adversarial
 
 
-def adversarial(lab: Lab, adv: AdversarialPlan, predicted: bytes) -> AdversarialResult:
+def adversarial(lab: Lab, adv: AdversarialPlan, predicted: bytes,
+                first: Sequence[int] = ()) -> AdversarialResult:
     """Send every crafted probe, see what arrives, resend what should have arrived and
     did not (up to :data:`RESEND_ROUNDS` times), and everything unseen once more when the
-    resends show that the first round lost packets."""
+    resends show that the first round lost packets.
+
+    ``first`` (:func:`~nornir_tasks.lab.adversarial.firewall_first`): the probes only a
+    connection's state could let through the firewall of a stateful pair. They go out
+    before all others, to a firewall that has forgotten every connection (and again so
+    when unseen probes are sent once more)."""
     t0 = time.monotonic()
     lab.ask_all({"sniff": "start"})
     seen: set[int] = set()
     drops = [0]
     notes: list[str] = []
+    early = set(first)
 
     def send(ids: list[int], rate: float) -> int:
         """One round: every source namespace at its share of ``rate``; the send errors."""
+        if not ids:
+            return 0
         batches = adv.by_namespace(ids)
         total = sum(len(b) for b in batches.values())
         # each agent sends at its share of the rate: every agent ends at the same time
@@ -107,7 +116,14 @@ def adversarial(lab: Lab, adv: AdversarialPlan, predicted: bytes) -> Adversarial
             drops[0] += int(a["drops"])
         return sum(int(a.get("errors", 0)) for a in answers.values())
 
-    errors = send(list(range(len(adv))), ADVERSARIAL_RATE)
+    def send_ordered(ids: list[int], rate: float) -> int:
+        """``first`` on a clean firewall, then the rest."""
+        if early:
+            lab.flush_firewall()
+        errors = send([i for i in ids if i in early], rate)
+        return errors + send([i for i in ids if i not in early], rate)
+
+    errors = send_ordered(list(range(len(adv))), ADVERSARIAL_RATE)
     should = sum(predicted)
     resent = 0
     for round_ in range(RESEND_ROUNDS):
@@ -124,7 +140,7 @@ def adversarial(lab: Lab, adv: AdversarialPlan, predicted: bytes) -> Adversarial
                          f"machine): the {len(rest)} unseen probes predicted to be dropped "
                          "were sent again at half the rate")
             resent += len(rest)
-            send(rest, ADVERSARIAL_RATE / 2)
+            send_ordered(rest, ADVERSARIAL_RATE / 2)
     for a in lab.ask_all({"sniff": "stop"}).values():
         seen.update(a["seen"])
         drops[0] += int(a["drops"])

@@ -9,18 +9,31 @@ by ``verify``'s exposure model).
 The core holds every gateway itself, one leg per site and zone: the zone's VLAN from that
 site's trunk lands on its own core interface, as a site's per-zone transit does in
 production, so a DHCP relay on that leg knows which site a request comes from.
+
+A stateful pair (``stateful: true``) adds the town-hall firewall: a namespace behind one
+leg per zone of the pairs, loading the generated policy, with the core's routes into it
+and its routes back read from the shipped texts (:mod:`nornir_tasks.lab.firewall`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.flows import NOC
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import Role
+from nornir_tasks.lab.firewall import (
+    NAMESPACE as FIREWALL_NS,
+)
+from nornir_tasks.lab.firewall import (
+    FirewallHop,
+    FirewallInputError,
+    default_files,
+    firewall_hop,
+)
 from nornir_tasks.lab.nft import Chain
 from nornir_tasks.limit import select_hosts
 from nornir_tasks.policy import Term, stateful_pairs, zone_terms
@@ -131,6 +144,11 @@ class LabPlan:
     chains: list[Chain]
     unreachable: list[Net]
     endpoints: list[Endpoint]
+    #: the town-hall firewall of the stateful pairs (None: the intent has none)
+    firewall: FirewallHop | None = None
+    #: ``ip rule iif <interface> lookup <table>`` in the core: what enters on a leg of a
+    #: zone of a stateful pair looks up that zone's VRF routes through the firewall first
+    firewall_rules: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def hosts(self) -> list[HostNs]:
@@ -138,8 +156,11 @@ class LabPlan:
 
     @property
     def namespaces(self) -> list[str]:
-        """Every logical namespace name: switch, core, servers/internet, zone hosts."""
-        return ["sw", "core", *(d.name for d in self.direct), *(h.name for h in self.hosts)]
+        """Every logical namespace name: switch, core, the firewall, servers/internet,
+        zone hosts."""
+        fw = [FIREWALL_NS] if self.firewall is not None else []
+        return ["sw", "core", *fw, *(d.name for d in self.direct),
+                *(h.name for h in self.hosts)]
 
     def host(self, site: str, zone: str) -> HostNs | None:
         return next((h for h in self.hosts if h.site == site and h.zone == zone), None)
@@ -281,25 +302,38 @@ def _outside(intent: Intent) -> list[_Outside]:
     return out
 
 
+def lab_firewall(intent: Intent, files: Mapping[str, str] | None = None,
+                 configs: Mapping[str, str] | None = None) -> FirewallHop | None:
+    """The firewall hop of the intent's stateful pairs (None without one), from a build's
+    ``firewall/`` files and core configs; each defaults to what ``fellesnett build``
+    generates from the intent (the same generator, the same text)."""
+    if not stateful_pairs(intent):
+        return None
+    if configs is None:
+        from nornir_tasks.lab.prediction import core_configs
+
+        configs = core_configs(intent)
+    try:
+        return firewall_hop(intent, files if files is not None else default_files(intent),
+                            configs)
+    except FirewallInputError as exc:
+        raise LabInputError(f"the firewall of the stateful pairs: {exc}") from None
+
+
 def build_plan(intent: Intent, sites: Sequence[str],
-               terms: Mapping[str, Sequence[Term]] | None = None) -> LabPlan:
+               terms: Mapping[str, Sequence[Term]] | None = None,
+               firewall: FirewallHop | None = None) -> LabPlan:
     """Everything the lab builds for ``sites``.
 
     ``terms`` replaces :func:`nornir_tasks.policy.zone_terms` (tests inject a fault
-    there); the expectations never read it.
+    there); the expectations never read it. ``firewall`` is the hop of the stateful
+    pairs (:func:`lab_firewall`; computed from the intent when not given).
     """
     for s in sites:
         if s not in intent.sites:
             raise LabInputError(f"unknown site {s!r}")
-    pairs = stateful_pairs(intent)
-    if pairs:
-        # the lab's policy point is one stateless nftables table per zone; the pair's
-        # route through a conntrack firewall namespace is not built yet, so the lab would
-        # prove a network the configs do not describe
-        raise LabInputError(
-            "the lab does not emulate the firewall hop of stateful pairs yet ("
-            + ", ".join(f"{a} <-> {b}" for a, b in pairs) + "): `fellesnett verify` "
-            "proves them from the text (docs/verify.md, Stateful pairs)")
+    if firewall is None and stateful_pairs(intent):
+        firewall = lab_firewall(intent)
     zterms = dict(terms) if terms is not None else zone_terms(intent)
     pools = {z: p.pool for z, p in intent.pools.zones.items()}
     gw_host = intent.management.mgmt_gateway_host
@@ -383,4 +417,18 @@ def build_plan(intent: Intent, sites: Sequence[str],
                 gateway_legs=tuple(g.interface for g in own)))
     chains.append(Chain("internet", ("inet",), tuple(internet_terms(list(pools.values()))),
                         "from the internet: replies only"))
-    return LabPlan(list(sites), switches, legs, direct, chains, list(PRIVATE), endpoints)
+    rules: list[tuple[str, int]] = []
+    if firewall is not None:
+        # the core's legs towards the firewall carry no ACL (the edge SVIs have no
+        # access-group): the firewall is the policy point between its legs
+        chains.append(Chain("from_firewall", tuple(g.core_interface for g in firewall.legs),
+                            (Term("edge-leg", "accept",
+                                  comment="the core's firewall legs carry no ACL"),),
+                            f"from the firewall ({firewall.path}): no ACL at the core"))
+        for zone, table in firewall.tables.items():
+            edge = firewall.leg(zone)
+            faces = [*chain_ifaces.get(f"zone_{zone}", []),
+                     *([edge.core_interface] if edge is not None else [])]
+            rules += [(iface, table) for iface in faces]
+    return LabPlan(list(sites), switches, legs, direct, chains, list(PRIVATE), endpoints,
+                   firewall, rules)

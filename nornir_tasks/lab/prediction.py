@@ -5,7 +5,9 @@ the intent, or read from a build output with ``--configs``) through
 :func:`nornir_tasks.verify.exposure.exposure_model`, never the terms the lab loads. It takes
 seconds (rendering the cores, the exposure model, one :meth:`Exposure.permits` per probe),
 so it runs in a forked child while the parent builds the lab and sends the first round of
-probes; the parent needs it only to decide what to send again.
+probes; the parent needs it only to decide what to send again. Where the core routes a
+stateful pair to the firewall, the firewall's generated policy decides too (read by
+``verify``'s reader: :func:`nornir_tasks.lab.adversarial.predict`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.model import Role
-from nornir_tasks.lab.adversarial import AdversarialPlan, predict
+from nornir_tasks.lab.adversarial import AdversarialPlan, firewall_held, predict
+from nornir_tasks.lab.firewall import FirewallHop
 from nornir_tasks.lab.plan import LabInputError
 
 JOIN_TIMEOUT = 600.0
@@ -29,6 +32,8 @@ class Prediction:
     bits: bytes
     exposure: list[dict[str, object]] = field(default_factory=list)  # verify's table
     seconds: float = 0.0
+    #: the probes only the firewall's state stops (:func:`firewall_held`)
+    held: list[int] = field(default_factory=list)
 
 
 def core_configs(intent: Intent) -> dict[str, str]:
@@ -40,8 +45,9 @@ def core_configs(intent: Intent) -> dict[str, str]:
 
 
 def compute(intent: Intent, adv: AdversarialPlan,
-            configs: dict[str, str] | None = None) -> Prediction:
-    """The prediction in this process."""
+            configs: dict[str, str] | None = None,
+            firewall: FirewallHop | None = None) -> Prediction:
+    """The prediction in this process (``firewall``: the hop of the stateful pairs)."""
     from nornir_tasks.verify.exposure import exposure_model
 
     t0 = time.monotonic()
@@ -49,17 +55,19 @@ def compute(intent: Intent, adv: AdversarialPlan,
         model = exposure_model(intent, configs if configs is not None else core_configs(intent))
     except ValueError as exc:
         raise LabInputError(f"cannot predict the adversarial probes: {exc}") from None
-    return Prediction(predict(model, adv), model.to_data(), round(time.monotonic() - t0, 2))
+    return Prediction(predict(model, adv, firewall), model.to_data(),
+                      round(time.monotonic() - t0, 2), firewall_held(model, adv, firewall))
 
 
 class Background:
     """:func:`compute` in a forked child; :meth:`result` waits for it."""
 
     def __init__(self, intent: Intent, adv: AdversarialPlan,
-                 configs: dict[str, str] | None = None) -> None:
+                 configs: dict[str, str] | None = None,
+                 firewall: FirewallHop | None = None) -> None:
         ctx = multiprocessing.get_context("fork")  # the child shares the intent: no pickling
         self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_child, args=(send, intent, adv, configs),
+        self._proc = ctx.Process(target=_child, args=(send, intent, adv, configs, firewall),
                                  name="fellesnett-lab-prediction", daemon=True)
         self._proc.start()
         send.close()
@@ -90,10 +98,10 @@ class Background:
 
 
 def _child(send: Connection, intent: Intent, adv: AdversarialPlan,
-           configs: dict[str, str] | None) -> None:
+           configs: dict[str, str] | None, firewall: FirewallHop | None) -> None:
     out: tuple[str, Any]
     try:
-        out = ("ok", compute(intent, adv, configs))
+        out = ("ok", compute(intent, adv, configs, firewall))
     except Exception as exc:  # the parent reports it; a child must never raise past here
         out = ("error", f"{type(exc).__name__}: {exc}")
     send.send(out)

@@ -6,8 +6,10 @@ verdicts for each probe.
   covers is *tolerated* (either outcome is as the intent says);
 * ``model`` -- first-match evaluation (:mod:`nornir_tasks.acl_eval`) of the very terms the
   lab loads into nftables, over the whole stateless exchange (request, reply, and for TCP
-  the client's ACK; a one-way probe: the request alone). When a probe fails, comparing the
-  two tells whether the compiled terms or the packet path disagrees with the matrix.
+  the client's ACK; a one-way probe: the request alone), and for a stateful pair the
+  firewall policy the lab loads, read by ``verify``'s reader (the first packet through it
+  must open a connection). When a probe fails, comparing the two tells whether the
+  compiled terms or the packet path disagrees with the matrix.
 
 A probe names its source port when the flow fixes it (DHCP renewal from 68, NTP from 123);
 otherwise the agent lets the kernel pick an ephemeral one. A probe of a one-way flow
@@ -24,6 +26,7 @@ from nornir_tasks.acl_eval import Packet, evaluate
 from nornir_tasks.design.structured import AclEntry
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.lab.expect import EPHEMERAL, covers, matrix_verdict
+from nornir_tasks.lab.firewall import FirewallHop
 from nornir_tasks.lab.plan import INTERNET, Endpoint, LabPlan
 from nornir_tasks.policy import Term
 
@@ -113,24 +116,38 @@ def acl_entries(terms: Sequence[Term]) -> list[AclEntry]:
 
 
 def model_verdict(entries: Mapping[str, list[AclEntry]], src: Endpoint, dst: Endpoint,
-                  spec: Spec) -> bool:
-    """Do the loaded terms pass the whole stateless exchange of one probe?"""
-    out, back = entries[src.chain], entries[dst.chain]
-
-    def ok(acl: list[AclEntry], p: Packet) -> bool:
-        return evaluate(acl, p)[0] == "permit"
-
+                  spec: Spec, firewall: FirewallHop | None = None) -> bool:
+    """Do the loaded terms pass the whole stateless exchange of one probe -- and, where
+    the core hands a packet to the firewall of a stateful pair, the loaded policy? The
+    first packet through the firewall must open a connection the policy accepts; the
+    rest of the exchange belongs to it (``ct state established,related accept``)."""
     a, b, port = src.address, dst.address, spec.port
     sport = EPHEMERAL if spec.sport is None else spec.sport
+    out: list[tuple[bool, Packet]] = []  # (from the source, packet), in order
     if spec.proto == "icmp":
-        return (ok(out, Packet("icmp", a, b, icmp_type="echo-request"))
-                and ok(back, Packet("icmp", b, a, icmp_type="echo-reply")))
-    if spec.proto == "udp":
-        return (ok(out, Packet("udp", a, b, sport, port))
-                and (spec.oneway or ok(back, Packet("udp", b, a, port, sport))))
-    return (ok(out, Packet("tcp", a, b, sport, port))  # SYN
-            and ok(back, Packet("tcp", b, a, port, sport, established=True))  # SYN-ACK
-            and ok(out, Packet("tcp", a, b, sport, port, established=True)))  # ACK, data
+        out = [(True, Packet("icmp", a, b, icmp_type="echo-request")),
+               (False, Packet("icmp", b, a, icmp_type="echo-reply"))]
+    elif spec.proto == "udp":
+        out = [(True, Packet("udp", a, b, sport, port))]
+        if not spec.oneway:
+            out.append((False, Packet("udp", b, a, port, sport)))
+    else:
+        out = [(True, Packet("tcp", a, b, sport, port)),  # SYN
+               (False, Packet("tcp", b, a, port, sport, established=True)),  # SYN-ACK
+               (True, Packet("tcp", a, b, sport, port, established=True))]  # ACK, data
+    tracked = False  # a connection the firewall accepted
+    for forward, packet in out:
+        sender, receiver = (src, dst) if forward else (dst, src)
+        if evaluate(entries[sender.chain], packet)[0] != "permit":
+            return False
+        if firewall is not None and firewall.via(sender.zone, receiver.address) \
+                and not tracked:
+            if not firewall.opens(packet):
+                return False
+            # without `ct state established,related accept` nothing of a connection but
+            # its first packet passes ('ct state new' terms)
+            tracked = firewall.policy.stateful
+    return True
 
 
 # --------------------------------------------------------------------------- probes
@@ -235,7 +252,7 @@ def matrix_probes(intent: Intent, plan: LabPlan) -> MatrixProbes:
                 continue
             verdict = matrix_verdict(intent, src, dst, spec.proto, spec.port, spec.sport,
                                      spec.oneway)
-            model = model_verdict(entries, src, dst, spec)
+            model = model_verdict(entries, src, dst, spec, plan.firewall)
             result.probes.append(Probe(probe.id, src, dst, spec.proto, spec.port,
                                        verdict.allowed, verdict.reason, model, spec.sport,
                                        spec.oneway, verdict.tolerated))

@@ -138,6 +138,11 @@ def adversarial_lines(report: LabReport) -> list[str]:
              f"source ports), {c['passed']} passed, {c['predicted']} predicted to pass by "
              f"verify's exposure model, {c['disagreements']} disagreements; {c['resent']} "
              f"resent, sniffer drops {c['sniffer_drops']}"]
+    if adv.held:
+        passed = sum(i in adv.seen for i in adv.held)
+        lines.append(f"  the firewall's state: {len(adv.held)} crafted probes the ACL lets "
+                     f"through into a stateful pair's opener, sent first to a firewall with "
+                     f"no connection: {passed} passed (e.g. {adv.plan.probe(adv.held[0]).text()})")
     for d in adv.disagreements[:20]:
         lines.append(f"[bold red]  {d.source.key} -> {d.destination.key}: {d.text()} "
                      f"predicted {'pass' if adv.predicted[d.id] else 'drop'}, observed "
@@ -178,6 +183,14 @@ def print_report(report: LabReport, console: Console | None = None) -> None:
     j = report.to_json()
     c = j["counts"]
     ct = report.conntrack_entries
+    fw = report.firewall
+    if fw is not None:
+        con.print(f"firewall of the stateful pairs ({', '.join(fw['pairs'])}): {fw['policy']} "
+                  f"loaded as generated (sha256 {fw['sha256'][:12]}), legs "
+                  f"{', '.join(g['zone'] + ' ' + g['firewall'] for g in fw['legs'])}, routes "
+                  f"{'; '.join(fw['routes'])}; core routes from "
+                  f"{'; '.join(r.split(': ')[0] for r in fw['core_routes'])}; connections "
+                  f"tracked: {fw['conntrack_entries']}")
     con.print(f"{c['probes']} probes: {c['open']} open, {c['closed']} closed, "
               f"{c['mismatches']} not as the matrix says, {c['skipped']} skipped "
               f"(same subnet); {report.nft_rules} stateless nft rules, conntrack entries "

@@ -10,6 +10,7 @@ carrying a VLAN it must not); 2 bad input or a machine that cannot run it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import signal
 import sys
@@ -23,13 +24,26 @@ from typing import Any
 
 from nornir_tasks.intent.loader import Intent, load_intent
 from nornir_tasks.lab import phases, services
-from nornir_tasks.lab.adversarial import ADVERSARIAL_SITES, AdversarialResult, adversarial_plan
-from nornir_tasks.lab.plan import LabInputError, LabPlan, build_plan, choose_sites
-from nornir_tasks.lab.prediction import Background
+from nornir_tasks.lab.adversarial import (
+    ADVERSARIAL_SITES,
+    AdversarialResult,
+    adversarial_plan,
+    firewall_first,
+)
+from nornir_tasks.lab.firewall import NAMESPACE as FIREWALL_NS
+from nornir_tasks.lab.firewall import POLICY_PATH, README_PATH
+from nornir_tasks.lab.plan import (
+    LabInputError,
+    LabPlan,
+    build_plan,
+    choose_sites,
+    lab_firewall,
+)
+from nornir_tasks.lab.prediction import Background, core_configs
 from nornir_tasks.lab.probes import MatrixProbes, Probe, Skipped, matrix_probes
 from nornir_tasks.lab.required import required_plan
 from nornir_tasks.lab.topology import Lab, LabEnvironmentError, missing_prerequisites
-from nornir_tasks.policy import Term, zone_terms
+from nornir_tasks.policy import Term, stateful_pairs, zone_terms
 
 EXIT_OK, EXIT_MISMATCH, EXIT_ENV = 0, 1, 2
 
@@ -91,6 +105,7 @@ class LabReport:
     required_skipped: list[str] = field(default_factory=list)  # with the reason
     adversarial: AdversarialResult | None = None
     counters: dict[str, int] = field(default_factory=dict)  # the core's local hooks
+    firewall: dict[str, Any] | None = None  # the stateful pairs' firewall, as built
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kept: str | None = None  # teardown script when --keep left the lab up
@@ -134,6 +149,7 @@ class LabReport:
                         "site_vlans": t.site_vlans, "tags_seen": t.tags_seen}
                        for t in self.trunks],
             "problems": self.problems, "conntrack_entries": self.conntrack_entries,
+            "firewall": self.firewall,
             "nft_rules": self.nft_rules, "counters": self.counters,
             "mismatches": [r.to_json() for r in self.mismatches],
             "results": [r.to_json() for r in self.results],
@@ -149,19 +165,27 @@ def run_lab(intent: Intent, sites: Sequence[str],
             terms: Mapping[str, Sequence[Term]] | None = None, keep: bool = False,
             progress: Callable[[str], None] | None = None,
             configs: dict[str, str] | None = None,
-            adversarial_sites: int = ADVERSARIAL_SITES) -> LabReport:
+            adversarial_sites: int = ADVERSARIAL_SITES,
+            firewall_files: Mapping[str, str] | None = None) -> LabReport:
     """Build the lab for ``sites``, probe, tear down (also on Ctrl-C).
 
     ``terms`` replaces the compiled terms loaded into the lab (tests inject faults);
     ``configs`` (host -> rendered text) are what ``verify`` predicts the crafted probes
-    from, rendered from the intent when not given.
+    from, rendered from the intent when not given. ``firewall_files`` are a build's
+    ``firewall/`` files by relative path (the stateful pairs' firewall loads that policy
+    and takes its routes from that README); by default what the build generates.
     """
-    plan = build_plan(intent, sites, terms)
+    hop = None
+    if stateful_pairs(intent):
+        if configs is None:
+            configs = core_configs(intent)  # the core's routes into the firewall, too
+        hop = lab_firewall(intent, firewall_files, configs)
+    plan = build_plan(intent, sites, terms, hop)
     matrix = matrix_probes(intent, plan)
     req = required_plan(intent, plan)
     adv = adversarial_plan(intent, plan, zone_terms(intent), adversarial_sites)
     say = progress or (lambda _msg: None)
-    background = Background(intent, adv, configs) if len(adv) else None
+    background = Background(intent, adv, configs, hop) if len(adv) else None
     lab = Lab(plan)
     creds = services.Credentials.new(lab.workdir)
     timings: dict[str, float] = {}
@@ -193,8 +217,10 @@ def run_lab(intent: Intent, sites: Sequence[str],
         if background is not None:
             prediction = background.result()
             say(f"sending {len(adv)} crafted probes")
-            adversarial = phases.adversarial(lab, adv, prediction.bits)
+            adversarial = phases.adversarial(lab, adv, prediction.bits,
+                                             firewall_first(adv, plan.firewall))
             adversarial.exposure = prediction.exposure
+            adversarial.held = prediction.held
             timings["adversarial_s"] = adversarial.seconds
             timings["prediction_s"] = prediction.seconds
         report = _report(plan, matrix, lab, raw, tags)
@@ -202,6 +228,7 @@ def run_lab(intent: Intent, sites: Sequence[str],
         report.required_skipped = req.skipped
         report.adversarial = adversarial
         report.counters = lab.counters()
+        report.firewall = _firewall_report(plan, lab)
         report.warnings += lab.warnings
     finally:
         t2 = time.monotonic()
@@ -256,6 +283,20 @@ def _report(plan: LabPlan, matrix: MatrixProbes, lab: Lab,
                      lab.conntrack_entries(), rules, warnings=warnings)
 
 
+def _firewall_report(plan: LabPlan, lab: Lab) -> dict[str, Any] | None:
+    """What the stateful pairs' firewall was built from, and the connections it tracked."""
+    fw = plan.firewall
+    if fw is None:
+        return None
+    return {"policy": fw.path, "sha256": hashlib.sha256(fw.text.encode()).hexdigest(),
+            "pairs": [f"{a} <-> {b}" for a, b in fw.pairs],
+            "legs": [{"zone": g.zone, "vlan": g.vlan, "core": str(g.core_address),
+                      "firewall": str(g.address)} for g in fw.legs],
+            "routes": [f"{r.prefix} via {r.next_hop}" for r in fw.routes],
+            "core_routes": [r.source for r in fw.core_routes],
+            "conntrack_entries": lab.conntrack_entries(FIREWALL_NS)}
+
+
 def _sigterm(_signum: int, _frame: FrameType | None) -> None:
     # a CI timeout or `kill` must still tear the lab down: unwind through the finally
     raise KeyboardInterrupt
@@ -269,6 +310,20 @@ def _configs(path: Path) -> dict[str, str]:
         return load_configs(path)
     except VerifyInputError as exc:
         raise LabInputError(f"--configs: {exc}") from None
+
+
+def _firewall_files(path: Path) -> dict[str, str] | None:
+    """A build output's ``firewall/`` files by relative path (None: it has none)."""
+    root = path if (path / "firewall").is_dir() else path.parent
+    files = {}
+    for rel in (POLICY_PATH, README_PATH):
+        f = root / rel
+        if f.is_file():
+            try:
+                files[rel] = f.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise LabInputError(f"--configs: {f}: cannot read: {exc}") from None
+    return files or None
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -288,9 +343,13 @@ def run_cli(args: argparse.Namespace) -> int:
     try:
         quiet = args.json or not sys.stderr.isatty()
         configs = _configs(args.configs) if args.configs else None
+        files = _firewall_files(args.configs) if args.configs else None
+        if args.configs and stateful_pairs(intent) and files is None:
+            raise LabInputError(f"--configs {args.configs}: the intent has stateful pairs "
+                                f"but the build has no {POLICY_PATH}")
         report = run_lab(intent, sites, keep=args.keep,
                          progress=None if quiet else out.progress_printer(), configs=configs,
-                         adversarial_sites=args.adversarial_sites)
+                         adversarial_sites=args.adversarial_sites, firewall_files=files)
     except LabEnvironmentError as exc:
         print(f"fellesnett lab: {exc}", file=sys.stderr)
         return EXIT_ENV

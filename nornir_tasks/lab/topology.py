@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from nornir_tasks.lab import services
+from nornir_tasks.lab.firewall import NAMESPACE as FIREWALL_NS
+from nornir_tasks.lab.firewall import RULE_PRIORITY, UNREACHABLE_METRIC
 from nornir_tasks.lab.nft import chains_to_nft, sink_nft
 from nornir_tasks.lab.plan import DirectNs, HostNs, LabPlan
 from nornir_tasks.lab.probes import Listener
@@ -174,6 +176,10 @@ class Lab:
         procs = []
         for host in self.plan.hosts:
             procs.append(self._shell_async(host.name, self._host_script(host)))
+        if self.plan.firewall is not None:
+            # the policy as it ships, byte for byte: the namespace loads this very file
+            (self.workdir / "fellesnett.nft").write_text(self.plan.firewall.text)
+            procs.append(self._shell_async(FIREWALL_NS, self._firewall_script()))
         for d in self.plan.direct:
             procs.append(self._shell_async(d.name, self._direct_script(d)))
         for name, proc in procs:
@@ -279,6 +285,52 @@ class Lab:
         for net in self.plan.unreachable:
             # internal prefixes not in the lab end here, never at the 'internet'
             lines.append(f"ip route add unreachable {net}")
+        lines += self._core_firewall_lines()
+        return "\n".join(lines) + "\n"
+
+    def _core_firewall_lines(self) -> list[str]:
+        """The core's side of the stateful pairs: a leg per zone towards the firewall, and
+        per zone a table standing for its VRF's routes through the firewall (added by the
+        firewall's script, once its end of the legs is up), behind which the other
+        zone's pool is unreachable: the pair is never leaked at the core."""
+        fw = self.plan.firewall
+        if fw is None:
+            return []
+        # the pair's packets leave on one leg and come back on another: no reverse-path
+        # filter may take that for spoofing (as on a core, where they are in other VRFs)
+        lines = ["echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter",
+                 "echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter"]
+        for g in fw.legs:
+            lines += [f"ip link add {g.core_interface} type veth peer name {g.interface} "
+                      f"netns {self.ns(FIREWALL_NS)}",
+                      f"ip addr add {g.core_address} dev {g.core_interface}",
+                      f"ip link set {g.core_interface} up"]
+        for zone, table in fw.tables.items():
+            lines += [f"ip route add unreachable {net} table {table} metric "
+                      f"{UNREACHABLE_METRIC}" for net in fw.partners.get(zone, ())]
+        lines += [f"ip rule add iif {iface} lookup {table} pref {RULE_PRIORITY}"
+                  for iface, table in self.plan.firewall_rules]
+        return lines
+
+    def _firewall_script(self) -> str:
+        """The firewall: its legs, its routes (README), the generated policy."""
+        fw = self.plan.firewall
+        assert fw is not None
+        lines = [*self._sysctls(True), "ip link set lo up",
+                 "echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter",
+                 "echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter"]
+        for g in fw.legs:
+            lines += [f"ip addr add {g.address} dev {g.interface}",
+                      f"ip link set {g.interface} up"]
+        lines += [f"ip route add {r.prefix} via {r.next_hop}" for r in fw.routes]
+        lines.append(f"nft -f {self.workdir / 'fellesnett.nft'}")
+        # Linux's default, said out loud: verify's reader assumes that TCP is tracked
+        # loosely (a connection may be picked up from any segment a rule accepts)
+        lines.append("echo 1 > /proc/sys/net/netfilter/nf_conntrack_tcp_loose")
+        # the core's VRF routes into the firewall need this end of the legs up
+        tables = fw.tables
+        lines += [f"ip -n {self.ns('core')} route add {r.prefix} via {r.next_hop} "
+                  f"table {tables[r.zone]}" for r in fw.core_routes if r.zone in tables]
         return "\n".join(lines) + "\n"
 
     def _host_script(self, h: HostNs) -> str:
@@ -422,6 +474,16 @@ class Lab:
             counts[f"{rule['chain']} {target}"] = int(packets)
         return counts
 
+    def flush_firewall(self) -> None:
+        """Forget every connection the stateful pairs' firewall has seen (no-op without
+        one): a crafted reply must meet a firewall that has seen no connection."""
+        if self.plan.firewall is None:
+            return
+        code, out = self.run_in(FIREWALL_NS, [sys.executable, "-m",
+                                              "nornir_tasks.lab.conntrack"], 10)
+        if code:
+            raise LabEnvironmentError(f"cannot flush the firewall's connections: {out.strip()}")
+
     # ------------------------------------------------------------------ evidence
     def start_captures(self) -> None:
         """tcpdump on each site trunk: the frames must carry real 802.1Q tags."""
@@ -453,10 +515,11 @@ class Lab:
         self.captures.clear()
         return seen
 
-    def conntrack_entries(self) -> int | None:
-        """Connections the core's kernel tracks: 0 when the ruleset is truly stateless."""
+    def conntrack_entries(self, logical: str = "core") -> int | None:
+        """Connections a namespace's kernel tracks: 0 in the core when its ruleset is
+        truly stateless; in the firewall, the connections it has seen."""
         try:
-            out = _run(self._exec("core", "cat", "/proc/sys/net/netfilter/nf_conntrack_count"))
+            out = _run(self._exec(logical, "cat", "/proc/sys/net/netfilter/nf_conntrack_count"))
         except LabEnvironmentError:
             return None  # no conntrack in this kernel at all: stateless by construction
         return int(out.strip())
