@@ -216,9 +216,50 @@ def _normalise(info: tarfile.TarInfo) -> None:
     info.uname = info.gname = ""
 
 
-def write_tree_atomically(out: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` as the new content of ``out``; the old tree survives any failure."""
-    out = out.resolve()
+def write_tree_atomically(out: Path, files: dict[str, bytes], *,
+                          check_only: bool = False) -> None:
+    """Write ``files`` as the new content of ``out``; the old tree survives any failure.
+
+    Only what a build wrote is replaced: ``out`` must be absent, an empty directory, or a
+    tree whose ``MANIFEST.sha256`` lists every file in it (beside it only the tarball and
+    signatures). A regular file, a foreign directory (``--out .``, ``--out inventory``)
+    or a build someone added files to would be lost, so it is refused with a
+    :class:`UsageError` naming it, before anything is written. ``check_only`` makes only
+    that check (the CLI asks before it spends the build's time).
+    """
+    from nornir_tasks.errors import UsageError
+    from nornir_tasks.handover.bundle import is_beside
+
+    try:
+        out = out.resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop
+        raise UsageError(f"--out {out}: {exc}") from None
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"--out {out}: exists and is not a directory; refusing to "
+                             "replace it with the build (choose another --out)")
+        try:
+            manifest = (out / MANIFEST).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            manifest = None
+        if manifest is None:
+            if any(out.iterdir()):  # not walked: it may be a home directory
+                raise UsageError(f"--out {out}: a directory that is not empty and not a "
+                                 f"fellesnett build (no {MANIFEST}); refusing to replace it "
+                                 "(choose another --out)")
+        else:
+            listed = {line.split("  ", 1)[1] for line in manifest.splitlines() if "  " in line}
+            foreign = sorted(
+                rel for rel in (p.relative_to(out).as_posix() for p in out.rglob("*")
+                                if p.is_symlink() or not p.is_dir())
+                if rel != MANIFEST and rel not in listed and not is_beside(rel))
+            if foreign:
+                more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+                raise UsageError(f"--out {out}: holds files the build did not write "
+                                 f"({', '.join(foreign[:3])}{more}); refusing to replace it "
+                                 "(move them away or choose another --out)")
+    if check_only:
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:

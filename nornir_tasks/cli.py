@@ -33,8 +33,10 @@ def _add_common(p: argparse.ArgumentParser, limit: bool = True) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from nornir_tasks.build import build
+    from nornir_tasks.build import build, write_tree_atomically
 
+    # before the build's time is spent: --out must be absent, empty or an earlier build
+    write_tree_atomically(args.out, {}, check_only=True)
     quiet = args.json or not sys.stderr.isatty()
     if quiet:
         result = build(args.inventory, args.out, args.limit, args.workers,
@@ -110,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "handover output atomically")
     _add_common(p)
     p.add_argument("--out", "-o", type=Path, default=Path("build"),
-                   help="output directory (default: %(default)s)")
+                   help="output directory (default: %(default)s); replaced only when it "
+                        "is absent, empty or an earlier build, never a file or a foreign "
+                        "directory")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
     p.add_argument("--workers", type=int, default=None,
                    help="render processes (default: one per CPU; used on large estates)")

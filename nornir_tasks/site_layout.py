@@ -17,7 +17,14 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from nornir_tasks.errors import UsageError
-from nornir_tasks.intent.model import Circuit, CircuitType, Hostname, Overlay, SiteKind
+from nornir_tasks.intent.model import (
+    HOSTNAME_MAX,
+    Circuit,
+    CircuitType,
+    Hostname,
+    Overlay,
+    SiteKind,
+)
 from nornir_tasks.interfaces import expand_interface_range
 
 CORE_NNI = "HundredGigE1/0/25"
@@ -174,8 +181,8 @@ def site_devices(
         try:
             _HOSTNAME.validate_python(h)
         except ValidationError:
-            raise UsageError(f"host name {h!r} is not valid (at most 48 characters, a-z, 0-9 "
-                             "and -): use a shorter site name") from None
+            raise UsageError(f"host name {h!r} is not valid (at most {HOSTNAME_MAX} characters, "
+                             "a-z, 0-9 and -): use a shorter site name") from None
     return hosts, host_vars
 
 

@@ -22,6 +22,7 @@ from nornir_tasks.intent.model import (
     PortMode,
     Role,
     SiteKind,
+    WlanSecurity,
 )
 from nornir_tasks.interfaces import expand_interface_range
 
@@ -42,7 +43,7 @@ SWITCH_ROLES = (Role.access, Role.distribution, Role.core)
 def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     for check in (_zones, _pools, _policy, _wireless, _port_profiles, _management,
-                  _ap_trunks, _authorization, _services_and_edge):
+                  _ap_trunks, _authorization, _services_and_edge, _aaa_servers):
         problems.extend(check(intent, section_file))
     problems.extend(_sites(intent))
     problems.extend(_prefix_overlaps(intent))
@@ -89,6 +90,23 @@ def _management(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
         if n > 2 ** (32 - length) - 2:
             yield Problem(sf["management"], "management.mgmt_gateway_host",
                           f"{n} is not a host number of a /{length} ({mz} at {kind.value} sites)")
+
+
+def _aaa_servers(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    """A protocol the configs use needs servers: an empty server group renders, and
+    fails every login or every port only on the device."""
+    f = sf["aaa"]
+    if not intent.aaa.tacacs.servers:
+        yield Problem(f, "aaa.tacacs.servers", "no server: device logins are authenticated, "
+                      "authorised and accounted by TACACS+; give at least one")
+    users = [f"port profile {name!r}" for name, p in sorted(intent.port_profiles.items())
+             if p.dot1x or p.mab]
+    users += [f"SSID {s.name!r}" for s in intent.wireless.ssids
+              if s.security is WlanSecurity.dot1x]
+    if users and not intent.aaa.radius.servers:
+        shown = ", ".join(users[:4]) + (f" and {len(users) - 4} more" if len(users) > 4 else "")
+        yield Problem(f, "aaa.radius.servers", f"no server, yet {shown} authenticate by "
+                      "802.1X or MAB: give at least one RADIUS server")
 
 
 def _dupes(values: dict[str, object]) -> Iterator[tuple[str, str, object]]:

@@ -19,6 +19,7 @@ Every problem is collected with its file and key path; nothing is half-loaded.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -28,7 +29,21 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from nornir_tasks.errors import IntentError, Problem, key_path
+from nornir_tasks.intent.guards import (
+    MAX_DEPTH,
+    PLAIN_CREDENTIAL,
+    REDACTED,
+    construct_vaulted,
+    escaping_link,
+    is_credential_key,
+    is_plain_credential,
+    may_be_secret,
+    node_graph_problem,
+)
 from nornir_tasks.intent.model import (
+    HOSTNAME_MAX,
+    HOSTNAME_PATTERN,
+    SECRET_REF_PATTERN,
     Aaa,
     AddressPools,
     Audit,
@@ -72,6 +87,8 @@ def _mapping_without_duplicates(loader: Any, node: yaml.MappingNode) -> dict[Any
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
                         _mapping_without_duplicates)
+# Ansible's vault-encrypted values: opaque to fellesnett, and the right form of a secret
+_Loader.add_constructor("!vault", construct_vaulted)
 
 SITE_GROUP_PREFIX = "site_"
 HOSTS_FILE = "hosts.yml"
@@ -185,11 +202,13 @@ class _Collector:
                 where = file_of(loc) if file_of else file
                 # the prefix (e.g. the host name) is only part of the key path in `file`
                 self.add(where, key_path(*(prefix if where == file else ()), *loc),
-                         _message(err))
+                         _message(err, secret=may_be_secret(loc)))
             return None
 
 
-def _message(err: Mapping[str, Any]) -> str:
+def _message(err: Mapping[str, Any], secret: bool = False) -> str:
+    """A pydantic error as the engineer reads it; never repeating a value that may be a
+    secret (it would land in CI logs)."""
     msg = str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown key (typo?)"
@@ -197,7 +216,14 @@ def _message(err: Mapping[str, Any]) -> str:
         return "required key is missing"
     inp = err.get("input")
     if isinstance(inp, (str, int, float)) and err["type"] not in ("model_type", "dict_type"):
-        return f"{msg} (got {inp!r})"
+        if not secret:
+            return f"{msg} (got {inp!r})"
+        if err.get("ctx", {}).get("pattern") == SECRET_REF_PATTERN:
+            msg = ("must be the NAME of a secret (lowercase letters, digits, `_`), which is "
+                   "resolved at deploy time; never the secret itself")
+        elif str(inp):
+            msg = msg.replace(str(inp), "***")  # a validator may have quoted it
+        return f"{msg} ({REDACTED})"
     return msg
 
 
@@ -212,20 +238,45 @@ def _origin(files: dict[str, str]) -> Callable[[tuple[Any, ...]], str]:
 
 def _read_yaml(path: Path, rel: str, out: _Collector) -> Any:
     try:
-        data = read_plain(path.read_bytes())
+        raw = path.read_bytes()
+        data = read_plain(raw)
         if data is not NOT_PLAIN:
             return data
         # beyond the plain subset (or not valid YAML): PyYAML reads it and says what is wrong
-        with path.open("rb") as fh:
-            return yaml.load(fh, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+        return _read_pyyaml(raw, rel, out)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        out.add(rel, where, f"not valid YAML: {problem}")
+        out.add(rel, _at(mark) if mark else "", f"not valid YAML: {problem}")
+    except RecursionError:  # deeper than PyYAML's constructor reaches (a few hundred)
+        out.add(rel, "", f"nested too deeply (an inventory file needs at most {MAX_DEPTH} "
+                "levels)")
     except OSError as exc:
         out.add(rel, "", f"cannot read: {exc.strerror}")
     return None
+
+
+def _read_pyyaml(raw: bytes, rel: str, out: _Collector) -> Any:
+    """``yaml.load`` with the node graph bounded before it becomes Python objects: an
+    alias bomb is refused in milliseconds, located at its anchor. Only a text with an
+    alias (``*``) can expand, so only such a text pays for the walk."""
+    loader = _Loader(raw)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        refused = node_graph_problem(node) if b"*" in raw else None
+        if refused is not None:
+            at, why = refused
+            out.add(rel, _at(at.start_mark), why)
+            return None
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _at(mark: Any) -> str:
+    return f"line {mark.line + 1} column {mark.column + 1}"
 
 
 def _as_mapping(data: Any, rel: str, path: str, out: _Collector) -> dict[str, Any]:
@@ -245,14 +296,18 @@ class _Listing:
     path: Path
     #: entry name -> is a file (following symlinks, as Path.is_file), in name order
     entries: dict[str, bool]
+    #: entries that are symbolic links
+    links: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, path: Path) -> _Listing:
         if not path.is_dir():
             return cls(path, {})
         with os.scandir(path) as it:
-            entries = {e.name: e.is_file() for e in it}
-        return cls(path, dict(sorted(entries.items())))
+            found = list(it)
+        entries = {e.name: e.is_file() for e in found}
+        links = tuple(sorted(e.name for e in found if e.is_symlink()))
+        return cls(path, dict(sorted(entries.items())), links)
 
     def yml(self) -> list[str]:
         """Names ``glob("*.yml")`` matches (any entry, hidden ones too), in name order."""
@@ -276,8 +331,34 @@ class _Tree:
     parents: dict[str, str] = field(default_factory=dict)  # site group -> kind group
 
 
+_HOSTNAME = re.compile(HOSTNAME_PATTERN)
+
+
+def _hostname_problem(host: object) -> str | None:
+    """What is wrong with a host name, as a device's ``hostname`` would take it.
+
+    >>> _hostname_problem("alta-skole-dist01") is None
+    True
+    >>> _hostname_problem("alta skole-dist01")
+    "'alta skole-dist01' is not a valid host name: a lowercase letter first, a letter or \
+digit last, only lowercase letters, digits and hyphens (IOS-XE `hostname`)"
+    """
+    if not isinstance(host, str):
+        return (f"a host name must be text starting with a letter, got "
+                f"{type(host).__name__} {host!r}")
+    if len(host) > HOSTNAME_MAX:
+        return (f"host name is {len(host)} characters long; IOS-XE's `hostname` takes at "
+                f"most {HOSTNAME_MAX}")
+    if not _HOSTNAME.match(host):
+        return (f"{host!r} is not a valid host name: a lowercase letter first, a letter or "
+                "digit last, only lowercase letters, digits and hyphens (IOS-XE `hostname`)")
+    return None
+
+
 def _walk_hosts(data: Any, out: _Collector) -> _Tree:
     tree = _Tree()
+    if not data:  # an empty file: the caller says there are no hosts
+        return tree
     top = _as_mapping(data, HOSTS_FILE, "", out)
     if set(top) != {"all"}:
         out.add(HOSTS_FILE, "", "must have exactly one top-level key, `all`")
@@ -295,6 +376,12 @@ def _walk_hosts(data: Any, out: _Collector) -> _Tree:
         hosts = _as_mapping(node.get("hosts"), HOSTS_FILE, f"{path}.hosts", out)
         for host, hvars in hosts.items():
             hpath = f"{path}.hosts.{host}"
+            bad = (None if isinstance(host, str) and len(host) <= HOSTNAME_MAX
+                   and _HOSTNAME.match(host) else _hostname_problem(host))  # fast path first
+            if bad is not None:
+                out.add(HOSTS_FILE, hpath, bad)
+                if not isinstance(host, str):
+                    continue
             if host in tree.hosts:
                 out.add(HOSTS_FILE, hpath, "host is listed twice")
                 continue
@@ -304,6 +391,10 @@ def _walk_hosts(data: Any, out: _Collector) -> _Tree:
                 tree.parents.setdefault(name, ancestors[-1])
         children = _as_mapping(node.get("children"), HOSTS_FILE, f"{path}.children", out)
         for child, cnode in children.items():
+            if not isinstance(child, str):
+                out.add(HOSTS_FILE, f"{path}.children.{child}",
+                        f"a group name must be text, got {type(child).__name__}")
+                child = str(child)  # read on, as the text it was meant as
             members |= visit(child, cnode, f"{path}.children.{child}", (*ancestors, name))
             if child.startswith(SITE_GROUP_PREFIX):
                 tree.parents.setdefault(child, name)
@@ -314,31 +405,69 @@ def _walk_hosts(data: Any, out: _Collector) -> _Tree:
     return tree
 
 
+#: the facts a host may have; any other key is looked at more closely
+_DEVICE_KEYS = frozenset(Device.model_fields)
+
+
+def _escaping_links(root: Path, listings: tuple[_Listing, ...]) -> list[Problem]:
+    """Symbolic links of the inventory whose target lies outside it, by name; a link in a
+    folder that is itself such a link is not listed again."""
+    real_root = root.resolve()
+    problems: list[Problem] = []
+    refused: list[str] = []
+    for listing in listings:
+        folder = listing.path.relative_to(root).as_posix()
+        if any(folder == r or folder.startswith(f"{r}/") for r in refused):
+            continue
+        for name in listing.links:
+            target = escaping_link(real_root, listing.path, name)
+            if target is not None:
+                rel = name if folder == "." else f"{folder}/{name}"
+                refused.append(rel)
+                problems.append(Problem(rel, "", f"a symbolic link to {target}, outside the "
+                                        "inventory: refused (copy what it should hold into "
+                                        "the inventory)"))
+    return problems
+
+
+def _refuse_plain_credentials(data: Mapping[Any, Any], rel: str, out: _Collector) -> None:
+    for key, value in data.items():
+        if is_plain_credential(key, value):
+            out.add(rel, str(key), PLAIN_CREDENTIAL)
+
+
 def load_intent(root: Path | str) -> Intent:
     """Load and validate ``root``; raise :class:`IntentError` listing every problem."""
     root = Path(root)
     out = _Collector()
     if not (root / HOSTS_FILE).is_file():
         raise IntentError([Problem(str(root), "", f"not an inventory: no {HOSTS_FILE}")])
+    gv = _Listing.of(root / "group_vars")
+    all_dir = _Listing.of(root / "group_vars" / "all")
+    hv = _Listing.of(root / "host_vars")
+    links = _escaping_links(root, (_Listing.of(root), gv, all_dir, hv))
+    if links:  # refused before anything is read through them
+        raise IntentError(links)
 
     hosts_data = _read_yaml(root / HOSTS_FILE, HOSTS_FILE, out)
     if out.problems:  # not YAML: without its groups every other file would look stale
         raise IntentError(out.problems)
     tree = _walk_hosts(hosts_data, out)
-    if out.problems and not tree.hosts:
+    if not tree.hosts:  # every other file would look stale: say only this
+        out.add(HOSTS_FILE, "", "no hosts: list each site group (site_<slug>) with its "
+                "devices under all.children.<site kind>.children")
         raise IntentError(out.problems)
 
     # estate-wide intent -----------------------------------------------------------
     sections: dict[str, Any] = {}
     section_file: dict[str, str] = {}
-    all_dir = _Listing.of(root / "group_vars" / "all")
-    gv = _Listing.of(root / "group_vars")
-    hv = _Listing.of(root / "host_vars")
     for name in all_dir.yml():
         rel = f"group_vars/all/{name}"
         for key, value in _as_mapping(_read_yaml(all_dir.path / name, rel, out), rel, "",
                                       out).items():
             if str(key).startswith("ansible_"):
+                if is_plain_credential(key, value):
+                    out.add(rel, str(key), PLAIN_CREDENTIAL)
                 continue
             if key not in GLOBAL_SECTIONS:
                 out.add(rel, str(key),
@@ -373,6 +502,7 @@ def load_intent(root: Path | str) -> Intent:
         extra = [k for k in data if k != "site" and not str(k).startswith("ansible_")]
         for k in extra:
             out.add(rel, str(k), "unknown key; site facts go under `site:`")
+        _refuse_plain_credentials(data, rel, out)
         site = out.validate(Site.model_validate, data.get("site"), rel, "site")
         if site is None:
             continue
@@ -387,9 +517,9 @@ def load_intent(root: Path | str) -> Intent:
         if stem not in tree.groups:
             out.add(rel, "", f"no group {stem!r} in {HOSTS_FILE} (stale file or typo?)")
         elif not stem.startswith(SITE_GROUP_PREFIX):
-            keys = [str(k) for k in _as_mapping(_read_yaml(gv.path / name, rel, out), rel, "",
-                                                out)
-                    if not str(k).startswith("ansible_")]
+            data = _as_mapping(_read_yaml(gv.path / name, rel, out), rel, "", out)
+            _refuse_plain_credentials(data, rel, out)
+            keys = [str(k) for k in data if not str(k).startswith("ansible_")]
             if keys:
                 out.add(rel, "", f"{keys} would reach Ansible but not fellesnett: estate-wide "
                         "intent goes in group_vars/all/, site facts in group_vars/site_<slug>.yml")
@@ -427,6 +557,12 @@ def load_intent(root: Path | str) -> Intent:
                 inline[k] = v
                 files[k] = hrel
         host_files[host] = files
+        for k in [k for k in inline.keys() - _DEVICE_KEYS if is_credential_key(k)]:
+            # Ansible's to use (vault-encrypted); never a fact of the device model
+            if is_plain_credential(k, inline[k]):
+                out.add(files[k], key_path(host, k) if files[k] == HOSTS_FILE else k,
+                        PLAIN_CREDENTIAL)
+            del inline[k]
         dev = out.validate(Device.model_validate, inline, HOSTS_FILE, host,
                            file_of=_origin(files))
         site_groups = sorted(host_sites.get(host, ()))

@@ -22,10 +22,25 @@ class Frozen(BaseModel):
 
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
-Hostname = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=48)]
+#: a device name as IOS-XE's `hostname` takes it (docs/reference/ios-xe-syntax.md,
+#: Hostnames): a letter first, a letter or digit last, letters, digits and hyphens between,
+#: at most 63 characters; lowercase, as every reference to a device spells it
+HOSTNAME_PATTERN = r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$"
+HOSTNAME_MAX = 63
+Hostname = Annotated[str, Field(pattern=HOSTNAME_PATTERN, max_length=HOSTNAME_MAX)]
 VlanId = Annotated[int, Field(ge=2, le=4094)]
 VrfName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]*$", max_length=32)]
-SecretRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+#: the NAME of a secret, resolved at deploy time (environment or ansible-vault); an error
+#: message never repeats what was written in its place (it may be the secret itself)
+SECRET_REF_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class SecretMarker:
+    """Marks a type whose values are secrets' names (tests/unit/test_bad_input_secrets.py
+    holds every field so marked to a key name the error messages redact)."""
+
+
+SecretRef = Annotated[str, Field(pattern=SECRET_REF_PATTERN), SecretMarker()]
 MacAddress = Annotated[str, Field(pattern=r"^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$")]
 PortSpec = Annotated[str, Field(pattern=r"^(tcp|udp)/\d{1,5}(-\d{1,5})?$|^icmp$|^any$")]
 
@@ -131,8 +146,8 @@ class PolicyRule(Frozen):
         "keeps state (only replies of real connections come back), instead of relying on "
         "stateless reply terms at the core alone. For a zone whose hosts answer in ways a "
         "stateless reply term cannot pin down (building automation, cameras). Proven by "
-        "verify through the firewall's policy; the packet lab does not emulate the "
-        "firewall hop yet and refuses such an intent (docs/verify.md, Stateful pairs).")
+        "verify through the firewall's policy and by the packet lab through a firewall "
+        "namespace that loads it (docs/verify.md and docs/lab.md, Stateful pairs).")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

@@ -7,7 +7,9 @@ small part of YAML: block mappings and sequences, one-line flow collections, pla
 simply quoted scalars, comments. :func:`read_plain` reads exactly that part, line by line,
 and gives up (:data:`NOT_PLAIN`) on anything else, so the caller lets PyYAML read the
 file: every error, anchor, tag, block scalar, multi-line scalar or duplicate key keeps
-PyYAML's behaviour and message.
+PyYAML's behaviour and message. So does a document nested deeper than
+:data:`~nornir_tasks.intent.guards.MAX_DEPTH` (block or flow), where the loader's bounds
+refuse it: this reader recurses, and must not run out of stack first.
 
 What it does accept it reads as the loader would: scalars are typed by PyYAML's own
 implicit resolver and constructors (YAML 1.1: ``yes`` is a bool, ``0x1f`` an int), and
@@ -22,6 +24,8 @@ import re
 from typing import Any, Final
 
 import yaml
+
+from nornir_tasks.intent.guards import MAX_DEPTH
 
 
 class _NotPlain(Exception):
@@ -140,6 +144,7 @@ class _Reader:
             if content and content[0] != "#":
                 self.lines.append((len(line) - len(content), -1, None, None, content))
         self.i = 0
+        self.depth = 0
 
     def document(self) -> Any:
         if not self.lines:
@@ -151,9 +156,15 @@ class _Reader:
 
     def node(self, indent: int) -> Any:
         """The block node whose first line is the current one, at column ``indent``."""
-        if _is_entry(self.lines[self.i][4]):
-            return self.sequence(indent)
-        return self.mapping(indent)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _NotPlain  # PyYAML reads it, and the loader refuses it, located
+        try:
+            if _is_entry(self.lines[self.i][4]):
+                return self.sequence(indent)
+            return self.mapping(indent)
+        finally:
+            self.depth -= 1
 
     def mapping(self, indent: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -286,6 +297,8 @@ def _flow(text: str) -> tuple[Any, int]:
             if not _wants_value(top):
                 raise _NotPlain
             if punct is not None:
+                if len(stack) >= MAX_DEPTH:
+                    raise _NotPlain
                 stack.append([{} if punct == "{" else [], None, _START])
                 continue
             if top is None:

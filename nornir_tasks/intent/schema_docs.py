@@ -14,8 +14,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from nornir_tasks.intent.guards import EXPANSION_FACTOR, EXPANSION_FLOOR, MAX_DEPTH
 from nornir_tasks.intent.loader import GLOBAL_SECTIONS
-from nornir_tasks.intent.model import Device, Site
+from nornir_tasks.intent.model import HOSTNAME_MAX, Device, Site
 
 #: where each top-level model lives in the inventory
 SECTIONS: list[tuple[str, str, Any]] = [
@@ -68,11 +69,37 @@ def _default(info: FieldInfo) -> str:
     return f"`{default!r}`" if default not in (None, [], {}) else "—"
 
 
+#: what the loader refuses beyond the models (nornir_tasks/intent/guards.py, loader.py)
+RULES = [
+    "**Host names** (the keys under `hosts:`) are what the device's `hostname` takes: a "
+    "lowercase letter first, a letter or digit last, only lowercase letters, digits and "
+    f"hyphens between, at most {HOSTNAME_MAX} characters (docs/reference/ios-xe-syntax.md, "
+    "Host names). `hosts.yml` lists at least one host.",
+    "**Symbolic links** may point only inside the inventory: a link whose target leaves it "
+    "is refused by name, and nothing is read through it.",
+    "**YAML anchors and aliases** are read, but aliases may make a file at most "
+    f"{EXPANSION_FACTOR} times its written size (or {EXPANSION_FLOOR:,} values), and a file "
+    f"that uses them nests at most {MAX_DEPTH} levels: an alias bomb is refused at its "
+    "anchor at once. A file nested deeper than the YAML reader goes is refused too.",
+    "**Secrets are never written here.** A `*_secret` key holds the NAME of a secret, "
+    "resolved at deploy time. An Ansible credential variable (`ansible_password`, "
+    "`ansible_become_password`, `ansible_ssh_pass`, any `ansible_*` whose name holds "
+    "`pass`, `secret` or `token`) is vault-encrypted (`!vault |`, from `ansible-vault "
+    "encrypt_string`) or a lookup (`\"{{ lookup('env', 'NET_PASSWORD') }}\"`). An error "
+    "never repeats the value of a key whose name holds `pass`, `secret`, `key`, "
+    "`community`, `psk` or `token`.",
+    "**Servers a protocol needs:** `aaa.tacacs.servers` holds at least one server (device "
+    "logins); `aaa.radius.servers` too, as soon as a port profile uses 802.1X or MAB or an "
+    "SSID uses 802.1X.",
+]
+
+
 def render() -> str:
     out = ["# Inventory format", "",
            "Generated from `nornir_tasks/intent/model.py` by "
            "`python -m nornir_tasks.intent.schema_docs`; do not edit by hand.", "",
-           "Every mapping rejects unknown keys, so a typo is an error that names the key.", ""]
+           "Every mapping rejects unknown keys, so a typo is an error that names the key.", "",
+           "## Rules of the files", "", *(f"* {rule}" for rule in RULES), ""]
     seen: set[type[BaseModel]] = set()
     queue: list[tuple[str, str, type[BaseModel]]] = []
     for title, where, tp in SECTIONS:

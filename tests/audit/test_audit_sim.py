@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LIMIT = "site_alta_ungdomsskole,site_radhuset,aktivitetssenteret-sw01"
 INTRUDER_PASSWORD = "Intruder-Plaintext-77"
 #: where CI collects the screenshot (and the reports) from
-ARTEFACTS = ROOT / "build" / "audit-artefacts"
+ARTEFACTS = ROOT / "test-artefacts" / "audit"  # not in build/: a build refuses foreign files
 
 USER_HOST, ACL_HOST, VLAN_HOST, WLC = ("alta-ungdomsskole-acc01", "radhuset-core01",
                                        "alta-ungdomsskole-dist01", "radhuset-wlc01")
