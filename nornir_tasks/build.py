@@ -26,7 +26,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,7 +217,8 @@ def _normalise(info: tarfile.TarInfo) -> None:
 
 
 def write_tree_atomically(out: Path, files: dict[str, bytes], *,
-                          check_only: bool = False) -> None:
+                          check_only: bool = False,
+                          late: Callable[[], dict[str, bytes]] | None = None) -> None:
     """Write ``files`` as the new content of ``out``; the old tree survives any failure.
 
     Only what a build wrote is replaced: ``out`` must be absent, an empty directory, or a
@@ -225,7 +226,9 @@ def write_tree_atomically(out: Path, files: dict[str, bytes], *,
     signatures). A regular file, a foreign directory (``--out .``, ``--out inventory``)
     or a build someone added files to would be lost, so it is refused with a
     :class:`UsageError` naming it, before anything is written. ``check_only`` makes only
-    that check (the CLI asks before it spends the build's time).
+    that check (the CLI asks before it spends the build's time). ``late`` gives files
+    that are still being made while ``files`` are written (the tarball); they go in
+    before the swap.
     """
     from nornir_tasks.errors import UsageError
     from nornir_tasks.handover.bundle import is_beside
@@ -263,9 +266,17 @@ def write_tree_atomically(out: Path, files: dict[str, bytes], *,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
-        for rel, data in files.items():
+        def entries() -> Iterator[tuple[str, bytes]]:
+            yield from files.items()
+            if late is not None:  # asked only once the others are on disk
+                yield from late().items()
+
+        made: set[Path] = set()
+        for rel, data in entries():
             path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
             path.write_bytes(data)
         old = None
         if out.exists():
@@ -375,11 +386,18 @@ def build(inventory: Path, out: Path, limit: str | None = None, workers: int | N
         elif limit is not None:
             result.verified = "skipped: a --limit build is part of the estate"
     files[MANIFEST] = manifest_text(files).encode()
-    tarball = deterministic_tarball(files)
-    result.tarball_sha256 = hashlib.sha256(tarball).hexdigest()
-    files[TARBALL] = tarball
     if progress:
         progress("write", 0, 1)
-    write_tree_atomically(out, files)
+    # the tarball is compressed in a thread while the files are written: zlib and the
+    # writes release the GIL, so the two take the time of the longer one
+    with ThreadPoolExecutor(max_workers=1) as compressor:
+        pending = compressor.submit(deterministic_tarball, files)
+
+        def tarball() -> dict[str, bytes]:
+            data = pending.result()
+            result.tarball_sha256 = hashlib.sha256(data).hexdigest()
+            return {TARBALL: data}
+
+        write_tree_atomically(out, files, late=tarball)
     result.seconds = time.perf_counter() - start
     return result
