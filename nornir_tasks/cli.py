@@ -40,7 +40,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     quiet = args.json or not sys.stderr.isatty()
     if quiet:
         result = build(args.inventory, args.out, args.limit, args.workers,
-                       run_verify=not args.no_verify)
+                       run_verify=not args.no_verify, keep_heap=_EXITS_AFTER)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -53,7 +53,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
                 bar.update(task, description=stage, completed=done, total=total)
 
             result = build(args.inventory, args.out, args.limit, args.workers, progress,
-                           run_verify=not args.no_verify)
+                           run_verify=not args.no_verify, keep_heap=_EXITS_AFTER)
     summary = result.summary()
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
@@ -192,14 +192,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 #: object (a 10,000-device build holds millions of parsed lines): the OS reclaims it at
 #: once. Live commands keep the normal exit, so their SSH sessions close politely.
 HARD_EXIT = {"build", "verify"}
+#: set by :func:`run` only: the process ends with the command, so a build may leave its
+#: heap to the exit (``main`` called in-process, by tests, frees as usual)
+_EXITS_AFTER = False
 
 
 def run() -> None:
     """The console entry point: :func:`main`, then a fast exit after ``build``/``verify``
     (the same as mypy's ``hard_exit``: flush, then ``os._exit``)."""
+    global _EXITS_AFTER
     argv = sys.argv[1:]
+    _EXITS_AFTER = bool(argv) and argv[0] in HARD_EXIT
     code = main(argv)
-    if argv and argv[0] in HARD_EXIT:
+    if _EXITS_AFTER:
         with contextlib.suppress(BrokenPipeError):  # `fellesnett build --json | head`
             sys.stdout.flush()
         with contextlib.suppress(BrokenPipeError):

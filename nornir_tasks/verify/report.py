@@ -102,11 +102,11 @@ def dumps(data: dict[str, Any]) -> str:
     }
     """
     parts = []
+    row_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
     for key, value in data.items():
         if key == "checks" and value:
-            rows = ",\n".join("    " + json.dumps(row, ensure_ascii=False,
-                                                  separators=(", ", ": "))
-                              for row in value)
+            # one encoder for every row: json.dumps would build one per row
+            rows = ",\n".join("    " + row_json(row) for row in value)
             text = f"[\n{rows}\n  ]"
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
