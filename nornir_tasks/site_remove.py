@@ -36,12 +36,7 @@ import yaml
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, load_intent
 from nornir_tasks.intent.model import SiteKind
-from nornir_tasks.site_add import _last_line
-
-try:  # libyaml composes a county-size hosts.yml ~10x faster
-    _Composer: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Composer = yaml.SafeLoader
+from nornir_tasks.site_add import _Composer, _last_line
 
 
 @dataclass(frozen=True)

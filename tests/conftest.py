@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from nornir_tasks.intent.loader import Intent, load_intent
+from nornir_tasks.lab.topology import missing_prerequisites
 
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORY = ROOT / "inventory"
@@ -50,3 +52,14 @@ def inventory_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "inventory"
     shutil.copytree(INVENTORY, dst)
     return dst
+
+
+@pytest.fixture(scope="module")
+def lab_machine() -> None:
+    """Skip with the reason, or fail under CI=true (which installs everything)."""
+    missing = missing_prerequisites()
+    if missing:
+        reason = "the packet lab cannot run here: " + "; ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)

@@ -22,7 +22,6 @@ import contextlib
 import io
 import ipaddress
 import json
-import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -55,7 +54,6 @@ from nornir_tasks.lab.probes import matrix_probes
 from nornir_tasks.lab.required import flow_kind, lease_range, required_plan
 from nornir_tasks.lab.runner import LabReport, run_lab
 from nornir_tasks.lab.services import SSH_OK, judge
-from nornir_tasks.lab.topology import missing_prerequisites
 from nornir_tasks.policy import Term, zone_terms
 
 Net = ipaddress.IPv4Network
@@ -398,17 +396,6 @@ def test_cli_exits_2_when_the_machine_cannot_run_the_lab(
 
 
 # --------------------------------------------------------------------------- packets
-
-
-@pytest.fixture(scope="module")
-def lab_machine() -> None:
-    """Skip with the reason, or fail under CI=true (which installs everything)."""
-    missing = missing_prerequisites()
-    if missing:
-        reason = "the packet lab cannot run here: " + "; ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from nornir_tasks.lab.adversarial import adversarial_plan, firewall_first
 from nornir_tasks.lab.plan import build_plan, choose_sites, lab_firewall
 from nornir_tasks.lab.probes import matrix_probes
 from nornir_tasks.lab.runner import run_lab
-from nornir_tasks.lab.topology import missing_prerequisites
 from nornir_tasks.policy import zone_terms
 from nornir_tasks.verify import load_configs, load_firewall, load_radius, verify
 
@@ -184,17 +182,6 @@ def test_the_lab_builds_the_firewall_from_the_shipped_texts(
     bad = {(p.source.zone, p.destination.zone, p.label) for p in
            matrix_probes(intent, plan2).probes if p.expected != p.model}
     assert bad == {("admin", "printers", "tcp/443")}
-
-
-@pytest.fixture(scope="module")
-def lab_machine() -> None:
-    """Skip with the reason, or fail under CI=true (which installs everything)."""
-    missing = missing_prerequisites()
-    if missing:
-        reason = "the packet lab cannot run here: " + "; ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
