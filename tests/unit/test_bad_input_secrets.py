@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+from test_intent_cases import apply_patch
 
 from nornir_tasks.intent import model as intent_model
 from nornir_tasks.intent.guards import may_be_secret
 from nornir_tasks.intent.loader import load_intent
 from nornir_tasks.intent.model import SecretMarker
-from tests.unit.test_intent_cases import apply_patch
 
 VAULTED = """\
 ansible_password: !vault |
