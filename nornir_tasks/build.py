@@ -139,7 +139,7 @@ def render_stream(intent: Intent, hosts: list[str], workers: int | None = None,
     is empty and comes at once: the workers are started, the caller may work.
 
     ``side`` (a module-level function, so that it pickles by name) runs in the pool too,
-    first: its files are put into ``side_result`` before the last chunk is yielded.
+    first: its files are in ``side_result`` once the stream is exhausted.
     The documents go there, so that the parent spends its time reading the configs.
     """
     global _WORKER_INTENT
@@ -165,10 +165,9 @@ def render_stream(intent: Intent, hosts: list[str], workers: int | None = None,
             pending = pool.submit(_side_job, side) if side is not None else None
             results = pool.map(_render_chunk, chunks)
             yield []
-            for i, chunk in enumerate(results):
-                if i == len(chunks) - 1 and pending is not None and side_result is not None:
-                    side_result.update(pending.result())
-                yield chunk
+            yield from results
+            if pending is not None and side_result is not None:
+                side_result.update(pending.result())  # before the caller's loop ends
     finally:
         _WORKER_INTENT = None
         gc.unfreeze()
@@ -222,19 +221,14 @@ def _normalise(info: tarfile.TarInfo) -> None:
     info.uname = info.gname = ""
 
 
-def write_tree_atomically(out: Path, files: dict[str, bytes], *,
-                          check_only: bool = False,
-                          late: Callable[[], dict[str, bytes]] | None = None) -> None:
-    """Write ``files`` as the new content of ``out``; the old tree survives any failure.
+def check_out(out: Path) -> Path:
+    """``out`` resolved, if a build may replace it; a :class:`UsageError` naming it if not.
 
     Only what a build wrote is replaced: ``out`` must be absent, an empty directory, or a
     tree whose ``MANIFEST.sha256`` lists every file in it (beside it only the tarball and
     signatures). A regular file, a foreign directory (``--out .``, ``--out inventory``)
-    or a build someone added files to would be lost, so it is refused with a
-    :class:`UsageError` naming it, before anything is written. ``check_only`` makes only
-    that check (the CLI asks before it spends the build's time). ``late`` gives files
-    that are still being made while ``files`` are written (the tarball); they go in
-    before the swap.
+    or a build someone added files to would be lost. The CLI asks before it spends the
+    build's time; :func:`write_tree_atomically` asks again before it writes.
     """
     from nornir_tasks.errors import UsageError
     from nornir_tasks.handover.bundle import is_beside
@@ -267,8 +261,17 @@ def write_tree_atomically(out: Path, files: dict[str, bytes], *,
                 raise UsageError(f"--out {out}: holds files the build did not write "
                                  f"({', '.join(foreign[:3])}{more}); refusing to replace it "
                                  "(move them away or choose another --out)")
-    if check_only:
-        return
+    return out
+
+
+def write_tree_atomically(out: Path, files: dict[str, bytes], *,
+                          late: Callable[[], dict[str, bytes]] | None = None) -> None:
+    """Write ``files`` as the new content of ``out``; the old tree survives any failure,
+    and a tree a build did not write is refused before anything is written
+    (:func:`check_out`). ``late`` gives files that are still being made while ``files``
+    are written (the tarball); they go in before the swap.
+    """
+    out = check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:

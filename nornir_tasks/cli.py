@@ -33,10 +33,9 @@ def _add_common(p: argparse.ArgumentParser, limit: bool = True) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from nornir_tasks.build import build, write_tree_atomically
+    from nornir_tasks.build import build, check_out
 
-    # before the build's time is spent: --out must be absent, empty or an earlier build
-    write_tree_atomically(args.out, {}, check_only=True)
+    check_out(args.out)  # before the build's time is spent
     quiet = args.json or not sys.stderr.isatty()
     if quiet:
         result = build(args.inventory, args.out, args.limit, args.workers,

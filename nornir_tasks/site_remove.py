@@ -36,7 +36,7 @@ import yaml
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, load_intent
 from nornir_tasks.intent.model import SiteKind
-from nornir_tasks.site_add import _Composer, _last_line
+from nornir_tasks.site_add import _Composer, _last_line, _stage
 
 
 @dataclass(frozen=True)
@@ -182,13 +182,7 @@ def _commit(inventory: Path, new_hosts: bytes, old_hosts: bytes, deleted: list[s
     staged: Path | None = None
     ok = False
     try:
-        fd, name = tempfile.mkstemp(dir=inventory, prefix=f".{HOSTS_FILE}.", suffix=".tmp")
-        staged = Path(name)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(new_hosts)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(staged, mode)
+        staged = _stage(inventory / HOSTS_FILE, new_hosts, mode)
         if (inventory / HOSTS_FILE).read_bytes() != old_hosts:
             raise UsageError(f"{HOSTS_FILE} changed while the site was being removed; "
                              "run again")

@@ -376,8 +376,7 @@ def _walk_hosts(data: Any, out: _Collector) -> _Tree:
         hosts = _as_mapping(node.get("hosts"), HOSTS_FILE, f"{path}.hosts", out)
         for host, hvars in hosts.items():
             hpath = f"{path}.hosts.{host}"
-            bad = (None if isinstance(host, str) and len(host) <= HOSTNAME_MAX
-                   and _HOSTNAME.match(host) else _hostname_problem(host))  # fast path first
+            bad = _hostname_problem(host)
             if bad is not None:
                 out.add(HOSTS_FILE, hpath, bad)
                 if not isinstance(host, str):
