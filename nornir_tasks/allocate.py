@@ -72,11 +72,13 @@ class Allocator:
         if base is not None:
             self.vlan_bases.add(base)
 
-    def allocate(self, kind: SiteKind) -> Allocation:
+    def allocate(self, kind: SiteKind, zones: list[str] | None = None) -> Allocation:
+        """A new site's blocks: a prefix for each of ``zones`` (default: every zone its
+        kind has), its transit block and its WAN VLAN block."""
         index = max(self.indices, default=0) + 1
         prefixes = {}
         for zone, pool in sorted(self.pools.zones.items()):
-            if kind in pool.prefix_length:
+            if kind in pool.prefix_length and (zones is None or zone in zones):
                 prefixes[zone] = first_free(pool.pool, pool.prefix_length[kind],
                                             self.used[pool.pool])
                 self._remember(index, [prefixes[zone]], None)
@@ -89,3 +91,11 @@ class Allocator:
             raise ValueError(f"no free WAN VLAN block left in {wv.first}-{wv.last}")
         self._remember(index, [transit], base)
         return Allocation(index, prefixes, transit, base)
+
+    def prefix(self, zone: str, kind: SiteKind) -> Net:
+        """One more prefix of ``zone`` for a site of ``kind`` (a zone added to existing
+        sites); remembered, so the next call gets the next free block."""
+        pool = self.pools.zones[zone]
+        net = first_free(pool.pool, pool.prefix_length[kind], self.used[pool.pool])
+        self._remember(0, [net], None)
+        return net

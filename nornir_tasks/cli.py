@@ -130,9 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=_cmd_design)
 
-    from nornir_tasks import lab, site_add, verify
+    from nornir_tasks import estate_init, lab, site_add, verify, zone_add
 
+    estate_init.register(sub)
     site_add.register(sub)
+    zone_add.register(sub)
     verify.register(sub)
     lab.register(sub)
     from nornir_tasks.sim import cli as sim_cli

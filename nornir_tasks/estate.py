@@ -35,6 +35,7 @@ from nornir_tasks.site_layout import (
     slugify,
 )
 
+#: the reference estate's core pair; every estate's is named after its core site
 CORE_HOSTS = ("radhuset-core01", "radhuset-core02")
 #: the data-centre switch pair at the town hall: top-of-rack for the virtualisation hosts
 DC_SWITCHES = 2
@@ -141,6 +142,7 @@ class _Writer:
         self.macs: set[str] = set()
         self.mgmt_zone = "mgmt"
         self.gateway_host = 1
+        self.core_hosts: tuple[str, str] = CORE_HOSTS  # the core site, written first, names them
 
     def site(self, spec: SiteSpec) -> None:
         slug = slugify(spec.name)
@@ -154,7 +156,7 @@ class _Writer:
             hosts, host_vars = self._core_site(host_prefix(slug), mgmt, spec)
         else:
             site["circuit"] = circuit_facts(self._circuit(spec, a.index), a.index,
-                                            list(CORE_HOSTS))
+                                            list(self.core_hosts))
             hosts, host_vars = site_devices(
                 slug, spec.kind, mgmt, self.gateway_host, edge_model(spec.kind, spec.access),
                 24 if spec.access == 0 else 48, spec.access, spec.aps, spec.phones,
@@ -189,7 +191,7 @@ class _Writer:
         """
         hosts: dict[str, dict[str, Any]] = {}
         hv: dict[str, dict[str, Any]] = {}
-        c1, c2 = CORE_HOSTS
+        c1, c2 = self.core_hosts = (f"{hp}-core01", f"{hp}-core02")
         wlc = f"{hp}-wlc01"
         dcs = [f"{hp}-dc{i + 1:02d}" for i in range(DC_SWITCHES)]
         for n, (host, peer) in enumerate(((c1, c2), (c2, c1))):
@@ -242,7 +244,7 @@ class _Writer:
             ports, ap_ports = edge_ports(48, share(spec.aps, spec.access, i),
                                          share(spec.phones, spec.access, i), spec.kind)
             ports.append({"range": "TenGigabitEthernet1/1/1", "profile": "uplink",
-                          "description": CORE_HOSTS[i % 2], "peer": CORE_HOSTS[i % 2]})
+                          "description": (c1, c2)[i % 2], "peer": (c1, c2)[i % 2]})
             hv[host] = {"ports": ports}
             first = sum(share(spec.aps, spec.access, k) for k in range(i))
             for j, port in enumerate(ap_ports):

@@ -36,7 +36,13 @@ import yaml
 
 from nornir_tasks.allocate import Allocation, Allocator
 from nornir_tasks.errors import UsageError
-from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, kind_group, load_intent
+from nornir_tasks.intent.loader import (
+    HOSTS_FILE,
+    SITE_GROUP_PREFIX,
+    Intent,
+    kind_group,
+    load_intent,
+)
 from nornir_tasks.intent.model import (
     CircuitType,
     Role,
@@ -128,13 +134,15 @@ def add_site(
     access_switches: int = 0,
     aps: int = 0,
     phones: int = 0,
+    zones: list[str] | None = None,
 ) -> AddResult:
     """Allocate a new site and write it into ``inventory``; all or nothing.
 
     ``circuit`` holds the :class:`~nornir_tasks.intent.model.Circuit` keys; ``core``,
     ``core_interface``, ``site_interface`` and (for l3vpn) ``overlay`` have defaults.
     ``switch_model`` is the model of the edge switches (the single switch, or each
-    access switch behind the distribution switch).
+    access switch behind the distribution switch). ``zones`` lists the site's zones when
+    it has fewer than its kind (``site.zones``); only those get a prefix.
 
     Raises:
         IntentError: the current inventory is invalid, or the site would make it invalid.
@@ -153,8 +161,10 @@ def add_site(
     for what, n in (("access_switches", access_switches), ("aps", aps), ("phones", phones)):
         if n < 0:
             raise UsageError(f"{what} must be 0 or more, got {n}")
+    if zones is not None:
+        _check_zones(intent, kind, zones)
     try:
-        alloc = Allocator(intent.pools, list(intent.sites.values())).allocate(kind)
+        alloc = Allocator(intent.pools, list(intent.sites.values())).allocate(kind, zones)
     except ValueError as exc:
         raise UsageError(f"cannot allocate site {name!r}: {exc}") from exc
 
@@ -173,8 +183,9 @@ def add_site(
     if taken:
         raise UsageError(f"host names already in {HOSTS_FILE}: {', '.join(taken)}")
 
-    site: dict[str, Any] = {"name": name, "kind": kind.value, "index": alloc.index,
-                            "circuit": circ,
+    site: dict[str, Any] = {"name": name, "kind": kind.value,
+                            **({"zones": sorted(set(zones))} if zones is not None else {}),
+                            "index": alloc.index, "circuit": circ,
                             "prefixes": {z: str(n) for z, n in alloc.prefixes.items()},
                             "transit": str(alloc.transit),
                             "wan_vlan_base": alloc.wan_vlan_base}
@@ -337,6 +348,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    "switch (default 0: one switch is the site gateway)")
     p.add_argument("--aps", type=_count, default=0, metavar="N", help="access points")
     p.add_argument("--phones", type=_count, default=0, metavar="N", help="IP phone ports")
+    p.add_argument("--zones", type=_zone_list, metavar="Z,Z,...",
+                   help="the site's zones when it has fewer than its kind, e.g. a "
+                   "wireless-only kindergarten without voice (written as site.zones; "
+                   "default: every zone of the kind)")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
     p.set_defaults(func=run)
     from nornir_tasks.site_remove import add_parser as add_remove  # it imports this module
@@ -354,12 +369,35 @@ def run(args: argparse.Namespace) -> int:
     }
     result = add_site(args.inventory, args.name, SiteKind(args.kind), circuit,
                       switch_model=args.switch_model, access_switches=args.access_switches,
-                      aps=args.aps, phones=args.phones)
+                      aps=args.aps, phones=args.phones, zones=args.zones)
     if args.json:
         print(json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False))
     else:
         print(result.report())
     return 0
+
+
+def _check_zones(intent: Intent, kind: SiteKind, zones: list[str]) -> None:
+    unknown = sorted(set(zones) - set(intent.zones))
+    if unknown:
+        raise UsageError(f"--zones: no such zone {', '.join(map(repr, unknown))} (zones: "
+                         f"{', '.join(sorted(intent.zones))})")
+    sizeless = sorted(z for z in set(zones) if z not in intent.pools.zones
+                      or kind not in intent.pools.zones[z].prefix_length)
+    if sizeless:
+        raise UsageError(f"--zones: {', '.join(map(repr, sizeless))} has no prefix length "
+                         f"for {kind.value} sites in address_pools")
+    mz = intent.policy.management_zone
+    if mz not in zones:
+        raise UsageError(f"--zones: the management zone {mz!r} is needed (the switches' "
+                         "addresses)")
+
+
+def _zone_list(text: str) -> list[str]:
+    zones = [z.strip() for z in text.split(",") if z.strip()]
+    if not zones:
+        raise argparse.ArgumentTypeError("no zone given")
+    return zones
 
 
 def _count(text: str) -> int:

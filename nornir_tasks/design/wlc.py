@@ -348,9 +348,13 @@ def _flex_profiles(intent: Intent) -> tuple[list[FlexProfile], dict[str, str]]:
     for zones, slugs in by_zones.items():
         kinds = {intent.sites[s].kind for s in slugs}
         name = group_name("FP", kinds)
+        if all(intent.sites[s].zones is not None for s in slugs):
+            # only sites with their own zone list: named after their first index, which
+            # is allocated once, so no site added later renames another site's profile
+            name = f"{name}-{min(intent.sites[s].index for s in slugs)}"
         if any(p.name == name for p in profiles):
-            # the checks keep every site of a kind on the same zones, so this means a
-            # half-migrated inventory: refuse rather than let two zone sets share a name
+            # the checks keep every site of a kind on the same zones unless it lists its
+            # own: this is a half-migrated inventory, refuse rather than share a name
             raise ValueError(f"sites of kind {name[3:].lower()} have different zones; run the "
                              "intent checks")
         vlans = sorted((Vlan(intent.zones[z].vlan, z.upper()) for z in zones),

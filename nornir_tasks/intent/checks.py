@@ -40,15 +40,17 @@ ROLE_PLATFORM = {
 SWITCH_ROLES = (Role.access, Role.distribution, Role.core)
 
 
-def check_intent(intent: Intent, section_file: dict[str, str]) -> list[Problem]:
+def check_intent(intent: Intent, section_file: dict[str, str],
+                 unallocated: frozenset[str] = frozenset()) -> list[Problem]:
     problems: list[Problem] = []
     for check in (_zones, _pools, _policy, _wireless, _port_profiles, _management,
                   _ap_trunks, _authorization, _services_and_edge, _aaa_servers):
         problems.extend(check(intent, section_file))
-    problems.extend(_sites(intent))
+    problems.extend(_sites(intent, unallocated))
     problems.extend(_prefix_overlaps(intent))
     problems.extend(_devices(intent))
     problems.extend(_links(intent))
+    problems.extend(_dead_zones(intent))
     problems.extend(_capacity(intent))
     return problems
 
@@ -393,7 +395,7 @@ def _port_profiles(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
                           "take addresses by DHCP (snooping learns the bindings)")
 
 
-def _sites(intent: Intent) -> Iterator[Problem]:
+def _sites(intent: Intent, unallocated: frozenset[str] = frozenset()) -> Iterator[Problem]:
     for first, second, v in _dupes({s: site.index for s, site in intent.sites.items()}):
         yield Problem(_site_file(second), "site.index", f"{v} is already used by site {first}")
     for first, second, v in _dupes({s: site.wan_vlan_base for s, site in intent.sites.items()
@@ -410,15 +412,21 @@ def _sites(intent: Intent) -> Iterator[Problem]:
             # the slug names static routes, VLANs and site tags on the devices
             yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug,
                           f"site slug {slug!r} is longer than {MAX_SLUG} characters")
-        expected = sorted(z for z, p in intent.pools.zones.items() if site.kind in p.prefix_length)
-        for z in sorted(set(expected) - set(site.prefixes)):
-            yield Problem(f, "site.prefixes", f"zone {z!r} has no prefix (run `fellesnett site "
-                          "add` to allocate, or remove the site kind from the pool)")
+        yield from _site_zones(intent, slug, f)
+        expected = intent.zones_due(site)
+        for z in sorted(set(expected) - set(site.prefixes) - unallocated):
+            if z in intent.zones and z in intent.pools.zones:
+                yield Problem(f, "site.prefixes", f"zone {z!r} has no prefix (run `fellesnett "
+                              f"zone add {z}` to allocate it at every site that lacks it)")
         for z, net in sorted(site.prefixes.items()):
             pool = intent.pools.zones.get(z)
             if pool is None or site.kind not in pool.prefix_length:
                 yield Problem(f, f"site.prefixes.{z}", f"zone {z!r} does not exist at "
                               f"{site.kind.value} sites")
+                continue
+            if z not in expected:
+                yield Problem(f, f"site.prefixes.{z}", f"zone {z!r} is not in site.zones: "
+                              "add it there, or remove this prefix")
                 continue
             if not _within(net, pool.pool):
                 yield Problem(f, f"site.prefixes.{z}", f"{net} is outside the {z} pool {pool.pool}")
@@ -452,6 +460,42 @@ def _sites(intent: Intent) -> Iterator[Problem]:
             yield Problem(f, "site.wan_vlan_base",
                           f"block {site.wan_vlan_base}+{wv.block_size} passes VLAN 4094; only "
                           "GRE overlay sites can use tunnel numbers above the VLAN range")
+
+
+def _site_zones(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
+    """A site's own ``zones`` list: zones its kind can have, the management zone, and the
+    default zone of every SSID its APs broadcast."""
+    site = intent.sites[slug]
+    if site.zones is None:
+        return
+    if site.kind is SiteKind.core:
+        yield Problem(f, "site.zones", "the core site carries every zone; leave zones out")
+        return
+    for i, z in enumerate(site.zones):
+        pool = intent.pools.zones.get(z)
+        if z not in intent.zones:
+            yield Problem(f, key_path("site", "zones", i), f"no such zone {z!r}")
+        elif pool is None or site.kind not in pool.prefix_length:
+            yield Problem(f, key_path("site", "zones", i),
+                          f"zone {z!r} has no prefix length for {site.kind.value} sites "
+                          f"(address_pools.zones.{z}.prefix_length)")
+    for first, second, v in _dupes({str(i): z for i, z in enumerate(site.zones)}):
+        yield Problem(f, key_path("site", "zones", int(second)),
+                      f"{v!r} is already listed at zones[{first}]")
+    mz = intent.policy.management_zone
+    if mz not in site.zones:
+        yield Problem(f, "site.zones", f"the management zone {mz!r} is needed: the site's "
+                      "switches have their addresses in it")
+    aps = intent.wireless.ap_zone
+    if aps not in site.zones and any(intent.devices[h].role is Role.ap
+                                     for h in intent.site_devices(slug)):
+        yield Problem(f, "site.zones", f"the site has access points: they need the AP "
+                      f"management zone {aps!r}")
+    for ssid in intent.wireless.ssids:
+        if site.kind in ssid.site_kinds and ssid.zone not in site.zones:
+            yield Problem(f, "site.zones", f"SSID {ssid.name!r} is broadcast at "
+                          f"{site.kind.value} sites and lands clients in zone {ssid.zone!r}: "
+                          "the site needs that zone")
 
 
 def _circuit(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
@@ -715,6 +759,109 @@ def _port_path(intent: Intent, host: str, i: int, *rest: object) -> tuple[str, s
     f = intent.host_files[host].get("ports", HOSTS_FILE)
     return f, (key_path(host, "ports", i, *rest) if f == HOSTS_FILE
                else key_path("ports", i, *rest))
+
+
+def _carried(intent: Intent, profile: str, site_zones: set[str]) -> set[str]:
+    """Zones a port of ``profile`` carries at a site (the design drops the others)."""
+    prof = intent.port_profiles.get(profile)
+    if prof is None or prof.shutdown:
+        return set()
+    if prof.mode is PortMode.access:
+        out = {prof.zone, prof.voice_zone}
+    else:
+        out = {prof.native_zone, *(site_zones if prof.trunk_zones is None
+                                   else prof.trunk_zones)}
+    return {z for z in out if z is not None} & site_zones
+
+
+def _assignable(intent: Intent, profile: str, site_zones: set[str]) -> set[str]:
+    """Zones RADIUS may put a client of an 802.1X/MAB port of ``profile`` in."""
+    prof = intent.port_profiles.get(profile)
+    if prof is None or prof.shutdown or not (prof.dot1x or prof.mab):
+        return set()
+    methods = {m for m, on in (("dot1x", prof.dot1x), ("mab", prof.mab)) if on}
+    out = {g.zone for g in intent.authorization.groups
+           if g.assign_vlan and g.method.value in methods}
+    out.add(intent.policy.restricted_zone)
+    return out & site_zones
+
+
+def _dead_zones(intent: Intent) -> Iterator[Problem]:
+    """Every zone a switch uses (its ports' VLANs, what RADIUS may assign on its 802.1X
+    and MAB ports, its own management) reaches the site gateway over the trunks between:
+    a VLAN that stops at a switch is a dead zone, whose users get no address and no route.
+    """
+    mz = intent.policy.management_zone
+    for slug, site in sorted(intent.sites.items()):
+        if site.kind is SiteKind.core:
+            continue
+        site_zones = set(site.prefixes)
+        switches = [h for h in intent.site_devices(slug)
+                    if intent.devices[h].role in SWITCH_ROLES]
+        if len(switches) < 2:
+            continue
+        gw = intent.gateway_of(slug)
+        # each link's zones: what both ends carry (an end that is not cabled back counts
+        # alone; _links reports it)
+        ends: dict[tuple[str, str], set[str]] = {}
+        for host in switches:
+            for pa in intent.devices[host].ports:
+                if pa.peer in switches:
+                    zones = _carried(intent, pa.profile, site_zones)
+                    ends[(host, pa.peer)] = ends.get((host, pa.peer), zones) & zones
+        link = {(a, b): z & ends.get((b, a), z) for (a, b), z in ends.items()}
+        reach: dict[str, set[str]] = {gw: set(site_zones)}
+        via: dict[str, str] = {}
+        frontier = [gw]
+        while frontier:  # a zone reaches a switch if some path carries it
+            nxt = []
+            for a in frontier:
+                for (x, b), zones in sorted(link.items()):
+                    if x != a:
+                        continue
+                    new = reach[a] & zones - reach.get(b, set())
+                    if new or b not in reach:
+                        if b not in reach:
+                            via[b] = a
+                        reach.setdefault(b, set()).update(new)
+                        nxt.append(b)
+            frontier = nxt
+        for host in switches:
+            if host == gw:
+                continue
+            got = reach.get(host, set())
+            dev = intent.devices[host]
+            used: dict[str, tuple[str, str]] = {}
+            if mz in site_zones:
+                used[mz] = _where(intent, host, "ansible_host")
+            for i, pa in enumerate(dev.ports):
+                if pa.peer in switches:
+                    continue
+                for z in sorted(_carried(intent, pa.profile, site_zones)
+                                | _assignable(intent, pa.profile, site_zones)):
+                    used.setdefault(z, _port_path(intent, host, i, "profile"))
+            for z, (f, path) in sorted(used.items()):
+                if z in got:
+                    continue
+                yield Problem(f, path, f"zone {z!r} is used on {host} but does not reach the "
+                              f"site gateway {gw}: {_blocked(intent, host, gw, z, via, link)}")
+
+
+def _blocked(intent: Intent, host: str, gw: str, zone: str, via: dict[str, str],
+             link: dict[tuple[str, str], set[str]]) -> str:
+    """Where a zone stops on the way from ``host`` to the gateway."""
+    if host not in via:
+        return "no trunk with a `peer` connects the two"
+    at = host
+    while at != gw and at in via:
+        up = via[at]
+        if zone not in link.get((at, up), set()):
+            names = sorted({pa.profile for pa in intent.devices[at].ports if pa.peer == up}
+                           | {pa.profile for pa in intent.devices[up].ports if pa.peer == at})
+            return (f"the link {at} - {up} does not carry it (add it to trunk_zones, or make "
+                    f"it the native_zone, of port profile {', '.join(map(repr, names))})")
+        at = up
+    return "no path of trunks carries it"
 
 
 def _links(intent: Intent) -> Iterator[Problem]:

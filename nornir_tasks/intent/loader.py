@@ -158,6 +158,13 @@ class Intent:
             hosts = memo[slug] = tuple(sorted(self.groups[SITE_GROUP_PREFIX + slug]))
         return list(hosts)
 
+    def zones_due(self, site: Site) -> list[str]:
+        """Zones the site should have (and have a prefix for), by name: its own ``zones``
+        list, or else every zone whose pool gives its kind a prefix length."""
+        if site.zones is not None:
+            return sorted(set(site.zones))
+        return sorted(z for z, p in self.pools.zones.items() if site.kind in p.prefix_length)
+
     def zones_at(self, site: Site) -> list[str]:
         """Zones present at a site, in zone-id order (the order configs list them)."""
         return sorted(site.prefixes, key=lambda z: (self.zones[z].id, z))
@@ -435,8 +442,12 @@ def _refuse_plain_credentials(data: Mapping[Any, Any], rel: str, out: _Collector
             out.add(rel, str(key), PLAIN_CREDENTIAL)
 
 
-def load_intent(root: Path | str) -> Intent:
-    """Load and validate ``root``; raise :class:`IntentError` listing every problem."""
+def load_intent(root: Path | str, *, unallocated: frozenset[str] = frozenset()) -> Intent:
+    """Load and validate ``root``; raise :class:`IntentError` listing every problem.
+
+    ``unallocated`` names zones whose prefixes sites may still lack (``fellesnett zone
+    add`` loads the inventory it is about to allocate them in).
+    """
     root = Path(root)
     out = _Collector()
     if not (root / HOSTS_FILE).is_file():
@@ -614,7 +625,7 @@ def load_intent(root: Path | str) -> Intent:
     # imported here: checks needs Intent, and the cycle is only at call time
     from nornir_tasks.intent.checks import check_intent
 
-    problems = check_intent(intent, section_file)
+    problems = check_intent(intent, section_file, unallocated)
     if problems:
         raise IntentError(problems)
     return intent

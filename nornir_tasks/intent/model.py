@@ -536,6 +536,11 @@ class Circuit(Frozen):
 class Site(Frozen):
     name: str = Field(description="Human name (UTF-8; transliterated in device CLI).")
     kind: SiteKind = Field(description="Decides which zones the site has and their sizes.")
+    zones: list[Name] | None = Field(
+        None, description="The zones this site has, when it has fewer than its kind (a "
+        "wireless-only kindergarten without the voice zone). Each needs a prefix length for "
+        "the kind in address_pools; the management zone is always needed. Without it: every "
+        "zone whose pool gives the kind a prefix length.")
     index: Annotated[int, Field(ge=1, le=4000)] = Field(
         description="Unique site number, allocated once.")
     address: str = Field("", description="Street address (docs only).")

@@ -1,0 +1,52 @@
+"""docs/own-municipality.md, followed command by command: every ``sh`` block of the page
+runs, in order, in an empty directory, and the estate it describes comes out."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from nornir_tasks.intent.loader import load_intent
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "own-municipality.md"
+
+
+def shell_blocks(text: str) -> list[str]:
+    return re.findall(r"^```sh\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def test_the_page_has_the_walk_through() -> None:
+    joined = "\n".join(shell_blocks(PAGE.read_text()))
+    for command in ("fellesnett init", "fellesnett build", "fellesnett site add",
+                    "fellesnett zone add"):
+        assert command in joined
+
+
+def test_following_the_page_from_an_empty_directory(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for n, block in enumerate(shell_blocks(PAGE.read_text()), 1):
+        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, f"block {n}:\n{block}\n{proc.stdout}\n{proc.stderr}"
+    intent = load_intent(tmp_path / "nordby")
+    sites = intent.sites
+    assert set(sites) == {"nordby_radhus", "nordby_skole", "nordby_helsestasjon",
+                          "solsikken_barnehage"}
+    assert sorted(intent.site_devices("nordby_skole")) == sorted(
+        ["nordby-skole-dist01", "nordby-skole-acc01", "nordby-skole-acc02",
+         *(f"nordby-skole-ap{i:02d}" for i in range(1, 7))])
+    kg = sites["solsikken_barnehage"]
+    assert "voice" not in kg.prefixes and "cctv" not in kg.prefixes
+    assert all("cctv" in sites[s].prefixes for s in ("nordby_radhus", "nordby_skole",
+                                                     "nordby_helsestasjon"))
+    # the last build is of the final estate, proven, and names the municipality
+    build = tmp_path / "nordby-build"
+    skole = (build / "configs" / "nordby_skole" / "nordby-skole-dist01.cfg").read_text()
+    assert "vrf definition CCTV" in skole and "Nordby kommune - fellesnett" in skole
+    assert "CCTV" not in (build / "configs" / "solsikken_barnehage" /
+                          "solsikken-barnehage-sw01.cfg").read_text()
+    assert '"ok": true' in (build / "docs" / "zone-matrix.json").read_text()[:200]
