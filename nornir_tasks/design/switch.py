@@ -229,12 +229,16 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
 
 def _stp_priority(intent: Intent, host: str) -> int | None:
     """Root bridge of every VLAN: the first core of the pair (``root primary``), the other
-    core its backup (``root secondary``); at a site its distribution switch."""
+    core its backup (``root secondary``); at a site its gateway, and the distribution
+    switch of each other building the backup root."""
     dev = intent.devices[host]
     if dev.role is Role.core:
         assert dev.redundancy_peer is not None
         return STP_ROOT_PRIMARY if host < dev.redundancy_peer else STP_ROOT_SECONDARY
-    return STP_ROOT_PRIMARY if dev.role is Role.distribution else None
+    if dev.role is not Role.distribution:
+        return None
+    return (STP_ROOT_PRIMARY if intent.gateway_of(intent.device_site[host]) == host
+            else STP_ROOT_SECONDARY)
 
 
 def route_target(intent: Intent, zone: str) -> str:

@@ -218,7 +218,13 @@ def site_sheet(intent: Intent, slug: str, hosts: list[str]) -> str:
         else:
             mgmt = str(d.ansible_host or "")
         drows.append([h, d.role.value, d.model, mgmt, sw or NONE, _device_notes(intent, h)])
-    out += md_table(["Host", "Role", "Model", "Management", "Software", "Notes"], drows)
+    heads = ["Host", "Role", "Model", "Management", "Software", "Notes"]
+    if any(intent.devices[h].building for h in hosts):
+        # a site on several buildings: which device stands where
+        heads.insert(2, "Building")
+        for row, h in zip(drows, hosts, strict=True):
+            row.insert(2, intent.devices[h].building or NONE)
+    out += md_table(heads, drows)
 
     unused_prof = intent.port_profiles.get(UNUSED_PROFILE)
     unused_note = "shut down" if unused_prof is not None and unused_prof.shutdown else \
@@ -252,6 +258,11 @@ def _device_notes(intent: Intent, host: str) -> str:
     notes: list[str] = []
     if d.role in (Role.distribution, Role.access) and intent.gateway_of(slug) == host:
         notes.append("site gateway")
+    elif d.role is Role.distribution:
+        links = sorted({pa.peer for pa in d.ports if pa.peer and intent.devices.get(
+            pa.peer) is not None and intent.devices[pa.peer].role is Role.distribution})
+        notes.append("building distribution (switches only; building link to "
+                     f"{', '.join(links) or NONE})")
     if d.redundancy_peer:
         notes.append(f"peer {d.redundancy_peer}")
     if d.standby_address:

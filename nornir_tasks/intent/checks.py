@@ -642,10 +642,7 @@ def _devices(intent: Intent) -> Iterator[Problem]:
                 if bad in roles:
                     yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug,
                                   f"role {bad.value} belongs at the core site only")
-            if len(switches) > 1 and roles.count(Role.distribution) != 1:
-                yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug,
-                              "a site with several switches needs exactly one distribution "
-                              "switch (the site gateway)")
+            yield from _site_gateway(intent, slug, hosts, len(switches))
     for host, dev in sorted(intent.devices.items()):
         if dev.redundancy_peer == host:
             yield Problem(*_where(intent, host, "redundancy_peer"),
@@ -784,6 +781,44 @@ def _assignable(intent: Intent, profile: str, site_zones: set[str]) -> set[str]:
            if g.assign_vlan and g.method.value in methods}
     out.add(intent.policy.restricted_zone)
     return out & site_zones
+
+
+def _site_gateway(intent: Intent, slug: str, hosts: list[str], switches: int
+                  ) -> Iterator[Problem]:
+    """One routed gateway per site: its distribution switch, or with several buildings
+    the distribution switch ``site.gateway`` names; the others reach it over LACP."""
+    site = intent.sites[slug]
+    f = _site_file(slug)
+    dists = [h for h in hosts if intent.devices[h].role is Role.distribution]
+    if site.gateway is not None:
+        if site.gateway not in hosts:
+            yield Problem(f, "site.gateway", f"{site.gateway!r} is no device of the site")
+        elif intent.devices[site.gateway].role is not Role.distribution:
+            yield Problem(f, "site.gateway", f"{site.gateway} is not a distribution switch: "
+                          "the gateway routes the site's zones")
+    elif len(dists) > 1:
+        yield Problem(f, "site.gateway", f"required: the site has {len(dists)} distribution "
+                      f"switches ({', '.join(dists)}, one per building); name the one that "
+                      "routes the site's zones")
+    if switches > 1 and not dists:
+        yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug,
+                      "a site with several switches needs a distribution switch (the site "
+                      "gateway)")
+    for host in dists:
+        dev = intent.devices[host]
+        members: dict[int, int] = defaultdict(int)
+        for pa in dev.ports:
+            if pa.channel_group is not None:
+                members[pa.channel_group] += len(expand_interface_range(pa.range))
+        for i, pa in enumerate(dev.ports):
+            peer = intent.devices.get(pa.peer) if pa.peer else None
+            if peer is None or peer.role is not Role.distribution:
+                continue
+            if pa.channel_group is None or members[pa.channel_group] < 2:
+                # one port between buildings: one fibre or optic fault cuts a building off
+                yield Problem(*_port_path(intent, host, i, "channel_group"),
+                              f"the building link to {pa.peer} must be an LACP port-channel "
+                              "of two or more ports (channel_group)")
 
 
 def _dead_zones(intent: Intent) -> Iterator[Problem]:

@@ -178,6 +178,9 @@ class Intent:
         return gateway
 
     def _find_gateway(self, slug: str) -> str:
+        named = self.sites[slug].gateway
+        if named is not None and named in self.devices:
+            return named  # the checks hold it to a distribution switch of the site
         roles = [(h, self.devices[h].role) for h in self.site_devices(slug)]
         switches = [(h, r) for h, r in roles if r is not Role.ap and r is not Role.wlc]
         for role in (Role.core, Role.distribution):

@@ -543,6 +543,10 @@ class Site(Frozen):
         "zone whose pool gives the kind a prefix length.")
     index: Annotated[int, Field(ge=1, le=4000)] = Field(
         description="Unique site number, allocated once.")
+    gateway: Hostname | None = Field(
+        None, description="The site's routed gateway, when it has several distribution "
+        "switches (one per building): the others switch only, and reach it over LACP "
+        "building links. Default: the site's distribution switch, else its only switch.")
     address: str = Field("", description="Street address (docs only).")
     circuit: Circuit | None = Field(None, description="WAN circuit; the core site has none.")
     prefixes: dict[Name, ipaddress.IPv4Network] = Field(
@@ -578,6 +582,9 @@ class Device(Frozen):
     ports: list[PortAssignment] = Field(
         [], description="Port map; ports not listed get the `unused` profile.")
     redundancy_peer: Hostname | None = Field(None, description="Core HSRP / WLC SSO peer.")
+    building: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
+        None, description="The building of the site the device stands in (a site on several "
+        "buildings: docs, site sheets and pictures group its devices by it).")
     standby_address: ipaddress.IPv4Address | None = Field(
         None, description="WLC pair: redundancy management (RMI) address of chassis 2."
     )
