@@ -60,8 +60,11 @@ class Allocator:
         self.indices: set[int] = set()
         for site in sites:
             self._remember(site.index, [*site.prefixes.values(),
-                                        *([site.transit] if site.transit else [])],
+                                        *([site.transit] if site.transit else []),
+                                        *([site.backup_transit] if site.backup_transit else [])],
                            site.wan_vlan_base)
+            if site.backup_wan_vlan_base is not None:
+                self.vlan_bases.add(site.backup_wan_vlan_base)
 
     def _remember(self, index: int, nets: list[Net], base: int | None) -> None:
         self.indices.add(index)
@@ -82,6 +85,12 @@ class Allocator:
                 prefixes[zone] = first_free(pool.pool, pool.prefix_length[kind],
                                             self.used[pool.pool])
                 self._remember(index, [prefixes[zone]], None)
+        transit, base = self.circuit_blocks(index)
+        return Allocation(index, prefixes, transit, base)
+
+    def circuit_blocks(self, index: int) -> tuple[Net, int]:
+        """A circuit's transit block and WAN VLAN block (a new site's, or the second
+        circuit of an existing one); remembered."""
         tp = self.pools.transit
         transit = first_free(tp.pool, tp.block_length, self.used[tp.pool])
         wv = self.pools.wan_vlans
@@ -90,7 +99,7 @@ class Allocator:
         if base is None:
             raise ValueError(f"no free WAN VLAN block left in {wv.first}-{wv.last}")
         self._remember(index, [transit], base)
-        return Allocation(index, prefixes, transit, base)
+        return transit, base
 
     def prefix(self, zone: str, kind: SiteKind) -> Net:
         """One more prefix of ``zone`` for a site of ``kind`` (a zone added to existing

@@ -354,9 +354,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    "default: every zone of the kind)")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
     p.set_defaults(func=run)
-    from nornir_tasks.site_remove import add_parser as add_remove  # it imports this module
+    from nornir_tasks.circuit_add import add_parser as add_circuit  # they import this module
+    from nornir_tasks.site_remove import add_parser as add_remove
 
     add_remove(site_sub)
+    add_circuit(site_sub)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -187,6 +187,19 @@ class StaticRoute:
     prefix: IPv4Network
     next_hop: IPv4Address
     name: str
+    distance: int | None = None  # a floating route (the backup circuit's): above 1
+    track: int | None = None  # withdrawn while this track object is down
+
+
+@dataclass(frozen=True, slots=True)
+class Sla:
+    """An ICMP echo probe, scheduled forever, and the track object of the same number
+    that follows its reachability (a dual-homed site's first circuit, seen from one end)."""
+
+    number: int
+    target: IPv4Address
+    source_interface: str
+    vrf: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +287,7 @@ class SwitchConfig:
     empty_interfaces: list[str] = field(default_factory=list)
     voice_qos: bool = False  # the egress queueing policy for phones (class/policy maps)
     snooping_database: str | None = None  # where DHCP snooping keeps its bindings
+    slas: list[Sla] = field(default_factory=list)  # circuit probes and their tracks
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from nornir_tasks.design.structured import (
     RoutedPort,
     Server,
     ServicePort,
+    Sla,
     StaticRoute,
     Svi,
     SwitchConfig,
@@ -46,6 +47,7 @@ from nornir_tasks.intent.checks import UNUSED_PROFILE
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import (
+    Circuit,
     Overlay,
     PortMode,
     PortProfile,
@@ -81,6 +83,11 @@ ANY = ipaddress.IPv4Network("0.0.0.0/0")
 SNOOPING_DATABASE = "flash:dhcp-snooping.db"
 #: what `spanning-tree vlan ... root primary|secondary` sets and the device prints
 STP_ROOT_PRIMARY, STP_ROOT_SECONDARY = 24576, 28672
+#: administrative distance of the routes over a dual-homed site's second path: above
+#: every route this design installs, so they are used only while the first is withdrawn
+FLOATING = 250
+#: the site gateway's probe and track object of its first circuit
+GATEWAY_TRACK = 1
 
 
 @dataclass(frozen=True)
@@ -109,18 +116,55 @@ def _transit_links(intent: Intent) -> dict[str, tuple[_Link, ...]]:
     return {}
 
 
-def _site_links(intent: Intent, slug: str) -> Iterator[_Link]:
+def backup_links(intent: Intent, slug: str) -> tuple[_Link, ...]:
+    """The per-zone links of a dual-homed site's second circuit (none for the others)."""
     site = intent.sites[slug]
-    assert site.transit is not None and site.wan_vlan_base is not None
+    if site.backup_circuit is None:
+        return ()
+    links = _backup_links(intent)
+    hit = links.get(slug)
+    if hit is None:
+        assert site.backup_transit is not None and site.backup_wan_vlan_base is not None
+        hit = links[slug] = tuple(_site_links(intent, slug, site.backup_transit,
+                                              site.backup_wan_vlan_base))
+    return hit
+
+
+@per_intent
+def _backup_links(intent: Intent) -> dict[str, tuple[_Link, ...]]:
+    return {}
+
+
+def _site_links(intent: Intent, slug: str, transit: ipaddress.IPv4Network | None = None,
+                wan_base: int | None = None) -> Iterator[_Link]:
+    site = intent.sites[slug]
+    transit = transit or site.transit
+    wan_base = wan_base if wan_base is not None else site.wan_vlan_base
+    assert transit is not None and wan_base is not None
     zones = sorted(intent.zones) if site.kind is SiteKind.core else intent.zones_at(site)
-    first = int(site.transit.network_address)
+    first = int(transit.network_address)
     for zone in sorted(zones, key=lambda z: intent.zones[z].id):
         zid = intent.zones[zone].id
         base = first + 2 * zid
         # (int, prefixlen) tuples: parsing strings here dominated county-size builds
-        yield _Link(slug, zone, site.wan_vlan_base + zid,
+        yield _Link(slug, zone, wan_base + zid,
                     ipaddress.IPv4Interface((base, 31)),
                     ipaddress.IPv4Interface((base + 1, 31)))
+
+
+def _wan_interface(circuit: Circuit, link: _Link) -> str:
+    return f"Tunnel{link.number}" if circuit.overlay is Overlay.gre else f"Vlan{link.number}"
+
+
+def _circuit_probe(intent: Intent, number: int, circuit: Circuit, links: tuple[_Link, ...],
+                   at_core: bool) -> Sla:
+    """The probe of a circuit from one end: the far end's address on the management
+    zone's link, out of this end's own; directly connected, so it follows that circuit
+    alone and never a route that depends on it."""
+    mz = intent.policy.management_zone
+    link = next(lk for lk in links if lk.zone == mz)
+    far = link.site_addr if at_core else link.core_addr
+    return Sla(number, far.ip, _wan_interface(circuit, link), intent.zones[mz].vrf)
 
 
 def _gateway_ip(intent: Intent, net: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
@@ -151,11 +195,12 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
     routed: list[RoutedPort] = []
     routes: list[StaticRoute] = []
     special_ports: dict[str, Port] = {}
+    slas: list[Sla] = []
 
     if is_core:
-        _core(intent, host, vlans, svis, tunnels, routed, routes, special_ports)
+        _core(intent, host, vlans, svis, tunnels, routed, routes, special_ports, slas)
     elif is_gateway:
-        _gateway(intent, host, site, vlans, svis, tunnels, routed, routes, special_ports)
+        _gateway(intent, host, site, vlans, svis, tunnels, routed, routes, special_ports, slas)
     else:
         net = site.prefixes[mz]
         assert dev.ansible_host is not None
@@ -224,6 +269,7 @@ def build_switch(intent: Intent, host: str) -> SwitchConfig:
         empty_interfaces=list(model.empty_interfaces),
         voice_qos=voice_qos,
         snooping_database=SNOOPING_DATABASE if dot1x_used else None,
+        slas=sorted(slas, key=lambda sla: sla.number),
     )
 
 
@@ -266,7 +312,7 @@ def _core_bgp(intent: Intent, host: str) -> Bgp:
 
 def _gateway(intent: Intent, host: str, site: Site, vlans: dict[int, Vlan], svis: list[Svi],
              tunnels: list[Tunnel], routed: list[RoutedPort], routes: list[StaticRoute],
-             special: dict[str, Port]) -> None:
+             special: dict[str, Port], slas: list[Sla]) -> None:
     slug = intent.device_site[host]
     circuit = site.circuit
     assert circuit is not None
@@ -277,18 +323,41 @@ def _gateway(intent: Intent, host: str, site: Site, vlans: dict[int, Vlan], svis
         svis.append(Svi(z.vlan, ascii_text(z.description), z.vrf,
                         ipaddress.IPv4Interface(f"{_gateway_ip(intent, net)}/{net.prefixlen}"),
                         helpers=helpers if z.dhcp else []))
+    dual = site.backup_circuit is not None
+    _gateway_wan(intent, circuit, transit_links(intent, slug), vlans, svis, tunnels, routed,
+                 routes, special, track=GATEWAY_TRACK if dual else None)
+    if site.backup_circuit is not None:
+        # the second circuit: the same per-zone links from its own blocks, and default
+        # routes that float above the first's until its probe fails (docs/verify.md)
+        _gateway_wan(intent, site.backup_circuit, backup_links(intent, slug), vlans, svis,
+                     tunnels, routed, routes, special, backup=True)
+        slas.append(_circuit_probe(intent, GATEWAY_TRACK, circuit, transit_links(intent, slug),
+                                   at_core=False))
+
+
+def _gateway_wan(intent: Intent, circuit: Circuit, links: tuple[_Link, ...],
+                 vlans: dict[int, Vlan], svis: list[Svi], tunnels: list[Tunnel],
+                 routed: list[RoutedPort], routes: list[StaticRoute],
+                 special: dict[str, Port], track: int | None = None,
+                 backup: bool = False) -> None:
+    """One circuit at the site gateway: a link per zone (an 802.1Q VLAN or a GRE tunnel)
+    and each zone's default route over it."""
     wan = ascii_text(f"WAN {circuit.circuit_id} {circuit.provider} til {circuit.core}")
-    for link in transit_links(intent, slug):
+    for link in links:
         z = intent.zones[link.zone]
-        routes.append(StaticRoute(z.vrf, ANY, link.core_addr.ip, "default-via-core"))
-        desc = ascii_text(f"Transit {link.zone} til {circuit.core}")
+        routes.append(StaticRoute(z.vrf, ANY, link.core_addr.ip,
+                                  "default-via-backup" if backup else "default-via-core",
+                                  distance=FLOATING if backup else None, track=track))
+        desc = ascii_text(f"Transit {link.zone} til {circuit.core}"
+                          + (" (reserve)" if backup else ""))
         if circuit.overlay is Overlay.gre:
             core = intent.devices[circuit.core]
             assert core.underlay_address is not None
             tunnels.append(Tunnel(link.number, desc, z.vrf, link.site_addr,
                                   circuit.site_interface, core.underlay_address.ip, link.number))
         else:
-            vlans[link.number] = Vlan(link.number, f"WAN-{link.zone.upper()}")
+            vlans[link.number] = Vlan(link.number, f"WAN-{link.zone.upper()}"
+                                      + ("-B" if backup else ""))
             svis.append(Svi(link.number, desc, z.vrf, link.site_addr))
     if circuit.overlay is Overlay.gre:
         assert circuit.underlay_address is not None and circuit.underlay_gateway is not None
@@ -298,15 +367,14 @@ def _gateway(intent: Intent, host: str, site: Site, vlans: dict[int, Vlan], svis
         routes.append(StaticRoute(None, core.underlay_address.network, circuit.underlay_gateway,
                                   "gre-underlay-to-core"))
     else:
-        numbers = [link.number for link in transit_links(intent, slug)]
         special[circuit.site_interface] = Port(
             circuit.site_interface, wan, "wan", PortMode.trunk.value,
-            allowed_vlans=vlan_list(numbers), trusted=True)
+            allowed_vlans=vlan_list([link.number for link in links]), trusted=True)
 
 
 def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
           tunnels: list[Tunnel], routed: list[RoutedPort], routes: list[StaticRoute],
-          special: dict[str, Port]) -> None:
+          special: dict[str, Port], slas: list[Sla]) -> None:
     dev = intent.devices[host]
     slug = intent.device_site[host]
     site = intent.sites[slug]
@@ -366,30 +434,16 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
         c = osite.circuit
         if c is None:
             continue
-        for link in transit_links(intent, other):
-            z = intent.zones[link.zone]
-            desc = ascii_text(f"Transit {link.zone} {other}")
-            if c.core == host:
-                if c.overlay is Overlay.gre:
-                    assert c.underlay_address is not None
-                    tunnels.append(Tunnel(link.number, desc, z.vrf, link.core_addr,
-                                          c.core_interface, c.underlay_address.ip, link.number,
-                                          acl_in=acl_name(link.zone)))
-                else:
-                    # names are unique per device (IOS refuses a name used twice); the
-                    # number keeps them unique when a long site name is cut at 32
-                    vlans[link.number] = Vlan(link.number,
-                                              f"WAN{link.number}-{link.zone}-{other}".upper()[:32])
-                    svis.append(Svi(link.number, desc, z.vrf, link.core_addr,
-                                    acl_in=acl_name(link.zone)))
-                    nni.setdefault(c.core_interface, []).append(link.number)
-                hop, name = link.site_addr.ip, other
-            else:
-                hop, name = peer_addr[link.zone], f"{other}-via-peer"
-            routes.append(StaticRoute(z.vrf, osite.prefixes[link.zone], hop, name))
-        if c.core == host and c.overlay is Overlay.gre:
-            assert c.underlay_address is not None
-            underlay_nets[other] = c.underlay_address.network
+        c2 = osite.backup_circuit
+        for circuit, links, backup in ((c, transit_links(intent, other), False),
+                                       *(((c2, backup_links(intent, other), True),)
+                                         if c2 is not None else ())):
+            _core_circuit(intent, host, other, circuit, links, backup, peer_addr, vlans, svis,
+                          tunnels, routes, slas, nni)
+            if circuit.core == host and circuit.overlay is Overlay.gre:
+                assert circuit.underlay_address is not None
+                underlay_nets[f"{other}-b" if backup else other] = \
+                    circuit.underlay_address.network
     for port, numbers in nni.items():
         special[port] = Port(port, "NNI fiberoperator (802.1Q per site og sone)", "nni",
                              PortMode.trunk.value, allowed_vlans=vlan_list(numbers), trusted=True)
@@ -400,6 +454,69 @@ def _core(intent: Intent, host: str, vlans: dict[int, Vlan], svis: list[Svi],
         routed.append(RoutedPort(port, "L3VPN underlay (GRE per sone)", dev.underlay_address))
         for other, net in sorted(underlay_nets.items()):
             routes.append(StaticRoute(None, net, dev.underlay_gateway, f"gre-underlay-{other}"))
+
+
+def _core_circuit(intent: Intent, host: str, other: str, c: Circuit, links: tuple[_Link, ...],
+                  backup: bool, peer_addr: dict[str, ipaddress.IPv4Address],
+                  vlans: dict[int, Vlan], svis: list[Svi], tunnels: list[Tunnel],
+                  routes: list[StaticRoute], slas: list[Sla], nni: dict[str, list[int]]) -> None:
+    """One circuit of site ``other`` at this core: its links if it lands here, and the
+    routes to the site's prefixes over it.
+
+    A single-homed site: over the circuit on its core, via the peer on the other. A
+    dual-homed site: each core that terminates a circuit routes over it, tracked by its
+    own probe of that circuit (a directly connected address, so no route it steers can
+    fake it up), with a route floating above that (the other circuit on the same core,
+    else via the peer) for when its probe fails; a core without a circuit of the site
+    goes via the peer.
+    """
+    site = intent.sites[other]
+    dual = site.backup_circuit is not None
+    first = site.circuit
+    assert first is not None
+    both_here = dual and site.backup_circuit is not None and \
+        site.backup_circuit.core == first.core
+    for link in links:
+        z = intent.zones[link.zone]
+        desc = ascii_text(f"Transit {link.zone} {other}" + (" (reserve)" if backup else ""))
+        if c.core == host:
+            if c.overlay is Overlay.gre:
+                assert c.underlay_address is not None
+                tunnels.append(Tunnel(link.number, desc, z.vrf, link.core_addr,
+                                      c.core_interface, c.underlay_address.ip, link.number,
+                                      acl_in=acl_name(link.zone)))
+            else:
+                # names are unique per device (IOS refuses a name used twice); the
+                # number keeps them unique when a long site name is cut at 32
+                vlans[link.number] = Vlan(link.number,
+                                          f"WAN{link.number}-{link.zone}-{other}".upper()[:32])
+                svis.append(Svi(link.number, desc, z.vrf, link.core_addr,
+                                acl_in=acl_name(link.zone)))
+                nni.setdefault(c.core_interface, []).append(link.number)
+        prefix = site.prefixes[link.zone]
+        if not dual:
+            if c.core == host:
+                routes.append(StaticRoute(z.vrf, prefix, link.site_addr.ip, other))
+            else:
+                routes.append(StaticRoute(z.vrf, prefix, peer_addr[link.zone],
+                                          f"{other}-via-peer"))
+        elif c.core == host:
+            if backup and both_here:
+                # the first circuit lands here too: this one floats beneath it
+                routes.append(StaticRoute(z.vrf, prefix, link.site_addr.ip, f"{other}-backup",
+                                          distance=FLOATING))
+            else:
+                routes.append(StaticRoute(z.vrf, prefix, link.site_addr.ip,
+                                          f"{other}-backup" if backup else other,
+                                          track=site.index))
+                if not both_here:  # else the second circuit, here too, floats beneath
+                    routes.append(StaticRoute(z.vrf, prefix, peer_addr[link.zone],
+                                              f"{other}-via-peer", distance=FLOATING))
+        elif not backup and both_here:
+            routes.append(StaticRoute(z.vrf, prefix, peer_addr[link.zone],
+                                      f"{other}-via-peer"))
+    if dual and c.core == host and not (backup and both_here):
+        slas.append(_circuit_probe(intent, site.index, c, links, at_core=True))
 
 
 def _ports(intent: Intent, host: str, site_zones: list[str],

@@ -12,7 +12,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
-from nornir_tasks.design.switch import transit_links
+from nornir_tasks.design.switch import backup_links, transit_links
 from nornir_tasks.handover.facts import (
     core_pair,
     gateway_text,
@@ -54,6 +54,11 @@ class IpPlanRow:
     circuit_id: str
     bandwidth_mbps: str
     core: str
+    # a dual-homed site's second circuit (empty for the others)
+    backup_transit_link: str = ""
+    backup_wan_number: str = ""
+    backup_circuit_id: str = ""
+    backup_core: str = ""
 
 
 #: CSV header: the row's fields in declaration order, so header and values cannot drift.
@@ -71,6 +76,8 @@ def ip_plan_rows(intent: Intent) -> list[IpPlanRow]:
         else:
             gateway_on = intent.gateway_of(slug)
         c = site.circuit
+        b = site.backup_circuit
+        backups = {link.zone: link for link in backup_links(intent, slug)}
         transit_block = net_text(site.transit) if site.transit else ""
         for zone in intent.zones_at(site):
             z = intent.zones[zone]
@@ -91,6 +98,11 @@ def ip_plan_rows(intent: Intent) -> list[IpPlanRow]:
                 circuit_id=c.circuit_id if c else "",
                 bandwidth_mbps=str(c.bandwidth_mbps) if c else "",
                 core=c.core if c else "",
+                backup_transit_link=net_text(backups[zone].core_addr.network)
+                if zone in backups else "",
+                backup_wan_number=str(backups[zone].number) if zone in backups else "",
+                backup_circuit_id=b.circuit_id if b else "",
+                backup_core=b.core if b else "",
             ))
     return rows
 

@@ -78,7 +78,9 @@ def _sites(intent: Intent) -> list[tuple[str, Any]]:
 
 def _wan(intent: Intent) -> list[Finding]:
     out: list[Finding] = []
-    single = [(slug, s) for slug, s in _sites(intent) if s.circuit is not None]
+    # a dual-homed site survives either circuit: verify proves it (docs/verify.md)
+    single = [(slug, s) for slug, s in _sites(intent)
+              if s.circuit is not None and s.backup_circuit is None]
     if single:
         users = sorted({s.kind.value for _, s in single})
         out.append(Finding(
@@ -100,15 +102,16 @@ def _wan(intent: Intent) -> list[Finding]:
                     for slug, s in single if s.circuit is not None])))
     landing: dict[str, list[str]] = defaultdict(list)
     for slug, s in _sites(intent):
-        if s.circuit is not None:
-            landing[s.circuit.core].append(slug)
+        cores = {c.core for c in (s.circuit, s.backup_circuit) if c is not None}
+        if len(cores) == 1:  # two circuits on one core still share that core's fate
+            landing[cores.pop()].append(slug)
     for core in sorted(landing):
         slugs = landing[core]
         out.append(Finding(
             f"CORE-LANDING-{core}", "single point of failure", Severity.high,
-            f"{len(slugs)} sites' only circuit ends on {core}",
-            f"The core pair shares the gateway of the town hall's zones, but each site's "
-            f"circuit is patched to one core switch only: if {core} (or its line card, or "
+            f"{len(slugs)} sites' circuits all end on {core}",
+            f"The core pair shares the gateway of the town hall's zones, but each of these "
+            f"sites is patched to one core switch only: if {core} (or its line card, or "
             f"the NNI / underlay port) fails, these {len(slugs)} sites are cut off although "
             "the other core is up.",
             "Hand each circuit off to both core switches (the provider's NNI on two ports, "

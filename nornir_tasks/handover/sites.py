@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from nornir_tasks.design.switch import transit_links
+from nornir_tasks.design.switch import backup_links, transit_links
 from nornir_tasks.handover.facts import (
     SWITCH_ROLES,
     core_pair,
@@ -169,6 +169,23 @@ def site_sheet(intent: Intent, slug: str, hosts: list[str]) -> str:
             crow += [["Underlay address", str(c.underlay_address)],
                      ["Underlay gateway", str(c.underlay_gateway or "")]]
         out += md_table(["Field", "Value"], crow)
+    bc = site.backup_circuit
+    if bc is not None:
+        out += ["", "## Second circuit", "",
+                "Dual-homed: every zone's routes move to this circuit when the first one's "
+                "probe fails (tracked static routes at both ends), and `verify` proves the "
+                "zone matrix and the required flows with each circuit removed in turn.", ""]
+        brow: list[list[object]] = [
+            ["Type", bc.type.value], ["Overlay", bc.overlay.value], ["Provider", bc.provider],
+            ["Circuit ID", bc.circuit_id], ["Bandwidth", f"{bc.bandwidth_mbps} Mbit/s"],
+            ["Core", f"{bc.core} {bc.core_interface}"], ["Site port", bc.site_interface],
+            ["Transit block", str(site.backup_transit or "")],
+            ["WAN VLAN/tunnel base", str(site.backup_wan_vlan_base or "")],
+        ]
+        if bc.underlay_address is not None:
+            brow += [["Underlay address", str(bc.underlay_address)],
+                     ["Underlay gateway", str(bc.underlay_gateway or "")]]
+        out += md_table(["Field", "Value"], brow)
 
     out += ["", "## Zones", ""]
     zrows = []
@@ -197,6 +214,13 @@ def site_sheet(intent: Intent, slug: str, hosts: list[str]) -> str:
                      "Site address"]
         out += md_table(heads, ([lk.zone, lk.number, str(lk.core_addr), str(lk.site_addr)]
                                 for lk in transit_links(intent, slug)), right=[1])
+        if site.backup_circuit is not None:
+            out += ["", "Over the second circuit:", ""]
+            gre = site.backup_circuit.overlay is Overlay.gre
+            out += md_table(["Zone", "Tunnel" if gre else "VLAN", "Core address",
+                             "Site address"],
+                            ([lk.zone, lk.number, str(lk.core_addr), str(lk.site_addr)]
+                             for lk in backup_links(intent, slug)), right=[1])
 
     out += ["", "## Topology", "",
             f"Picture: [topology/{slug}.svg](../topology/{slug}.svg). Who hangs off whom: "

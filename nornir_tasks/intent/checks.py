@@ -15,6 +15,7 @@ from nornir_tasks.intent.flows import NOC, zone_holding
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, Intent
 from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import (
+    Circuit,
     CircuitType,
     FlowEnd,
     Overlay,
@@ -398,9 +399,14 @@ def _port_profiles(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
 def _sites(intent: Intent, unallocated: frozenset[str] = frozenset()) -> Iterator[Problem]:
     for first, second, v in _dupes({s: site.index for s, site in intent.sites.items()}):
         yield Problem(_site_file(second), "site.index", f"{v} is already used by site {first}")
-    for first, second, v in _dupes({s: site.wan_vlan_base for s, site in intent.sites.items()
-                                    if site.wan_vlan_base is not None}):
-        yield Problem(_site_file(second), "site.wan_vlan_base", f"{v} already used by {first}")
+    bases: dict[str, object] = {**{s: site.wan_vlan_base for s, site in intent.sites.items()
+                if site.wan_vlan_base is not None},
+             **{f"{s} (backup)": site.backup_wan_vlan_base for s, site in intent.sites.items()
+                if site.backup_wan_vlan_base is not None}}
+    for first, second, v in _dupes(bases):
+        slug, backup = second.removesuffix(" (backup)"), second.endswith(" (backup)")
+        yield Problem(_site_file(slug), "site.backup_wan_vlan_base" if backup
+                      else "site.wan_vlan_base", f"{v} already used by {first}")
     cores = [s for s, site in intent.sites.items() if site.kind is SiteKind.core]
     if len(cores) != 1:
         yield Problem(HOSTS_FILE, "all.children.core_site",
@@ -440,6 +446,7 @@ def _sites(intent: Intent, unallocated: frozenset[str] = frozenset()) -> Iterato
             yield Problem(f, "site.circuit", "required: every site but the core needs a circuit")
         else:
             yield from _circuit(intent, slug, f)
+        yield from _backup_circuit(intent, slug, f)
         if site.transit is None:
             yield Problem(f, "site.transit", "required (allocate with `fellesnett site add`)")
         else:
@@ -498,36 +505,94 @@ def _site_zones(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
                           "the site needs that zone")
 
 
-def _circuit(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
+#: IOS-XE numbers track objects 1-1000 (docs/reference/ios-xe-syntax.md, "Tracked static
+#: routes"); a core tracks each dual-homed site's circuit by the site's index
+MAX_TRACK = 1000
+
+
+def _backup_circuit(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
+    """A dual-homed site's second circuit: allocated, different from the first, and
+    trackable; the first circuit's own checks apply to it too."""
     site = intent.sites[slug]
-    c = site.circuit
+    c2 = site.backup_circuit
+    extras = {"site.backup_transit": site.backup_transit,
+              "site.backup_wan_vlan_base": site.backup_wan_vlan_base}
+    if c2 is None:
+        for key, value in extras.items():
+            if value is not None:
+                yield Problem(f, key, "only with a backup_circuit")
+        return
+    if site.kind is SiteKind.core or site.circuit is None:
+        yield Problem(f, "site.backup_circuit", "a second circuit needs a first one "
+                      "(site.circuit); the core site has none")
+        return
+    for key, value in extras.items():
+        if value is None:
+            yield Problem(f, key, "required with a backup_circuit (allocate with "
+                          "`fellesnett site add-circuit`)")
+    tp, wv = intent.pools.transit, intent.pools.wan_vlans
+    bt = site.backup_transit
+    if bt is not None and (not _within(bt, tp.pool) or bt.prefixlen != tp.block_length):
+        yield Problem(f, "site.backup_transit",
+                      f"{bt} must be a /{tp.block_length} inside {tp.pool}")
+    base = site.backup_wan_vlan_base
+    if base is not None and (base < wv.first or base + wv.block_size - 1 > wv.last
+                             or (base - wv.first) % wv.block_size):
+        yield Problem(f, "site.backup_wan_vlan_base", f"{base} must start a block of "
+                      f"{wv.block_size} inside {wv.first}-{wv.last}")
+    c1 = site.circuit
+    if c2.circuit_id == c1.circuit_id:
+        yield Problem(f, "site.backup_circuit.circuit_id",
+                      f"{c2.circuit_id!r} is the first circuit's id too")
+    if c2.site_interface == c1.site_interface:
+        yield Problem(f, "site.backup_circuit.site_interface", f"{c2.site_interface} is the "
+                      "first circuit's port: each circuit needs its own")
+    if c2.core == c1.core and c2.core_interface == c1.core_interface and \
+            Overlay.gre in (c1.overlay, c2.overlay):
+        yield Problem(f, "site.backup_circuit.core_interface", f"{c2.core} "
+                      f"{c2.core_interface} already carries the first circuit")
+    if c1.overlay is Overlay.gre and c2.overlay is Overlay.gre and c1.core == c2.core:
+        # both tunnels would leave the site for the same core underlay address
+        yield Problem(f, "site.backup_circuit.core", "two GRE circuits of one site must "
+                      "land on different cores (one underlay route per core address)")
+    if site.index > MAX_TRACK:
+        yield Problem(f, "site.index", f"a dual-homed site's index names its track object "
+                      f"on the cores, which IOS-XE numbers 1-{MAX_TRACK}; this site's index "
+                      f"is {site.index}")
+    yield from _circuit(intent, slug, f, c2, "site.backup_circuit")
+
+
+def _circuit(intent: Intent, slug: str, f: str, c: Circuit | None = None,
+             key: str = "site.circuit") -> Iterator[Problem]:
+    site = intent.sites[slug]
+    c = c if c is not None else site.circuit
     assert c is not None
     if c.type is CircuitType.internet:
-        yield Problem(f, "site.circuit.type",
+        yield Problem(f, f"{key}.type",
                       "zone traffic over an internet circuit needs encryption (IPsec), which "
                       "the IOS-XE switches this design uses cannot terminate; order an l2 or "
                       "l3vpn circuit, or put an IPsec router in front and describe it as l3vpn")
     elif c.type is CircuitType.l3vpn and c.overlay is Overlay.vrf_lite:
-        yield Problem(f, "site.circuit.overlay",
+        yield Problem(f, f"{key}.overlay",
                       "VRF-lite needs an L2 hand-off with 802.1Q; an l3vpn circuit carries "
                       "one routing table, so set `overlay: gre` (one GRE tunnel per zone)")
     if c.overlay is Overlay.gre and (c.underlay_address is None or c.underlay_gateway is None):
-        yield Problem(f, "site.circuit.underlay_address",
+        yield Problem(f, f"{key}.underlay_address",
                       "a GRE overlay needs underlay_address and underlay_gateway")
     if c.overlay is Overlay.gre and c.underlay_address is not None and \
             c.underlay_gateway is not None and c.underlay_gateway not in c.underlay_address.network:
-        yield Problem(f, "site.circuit.underlay_gateway",
+        yield Problem(f, f"{key}.underlay_gateway",
                       f"{c.underlay_gateway} is not in {c.underlay_address.network}")
     core = intent.devices.get(c.core)
     if core is None or core.role is not Role.core:
-        yield Problem(f, "site.circuit.core", f"{c.core!r} is not a core switch in the inventory")
+        yield Problem(f, f"{key}.core", f"{c.core!r} is not a core switch in the inventory")
     else:
-        yield from _port_exists(intent, c.core, c.core_interface, f, "site.circuit.core_interface")
+        yield from _port_exists(intent, c.core, c.core_interface, f, f"{key}.core_interface")
     hosts = intent.site_devices(slug) if SITE_GROUP_PREFIX + slug in intent.groups else []
     switches = [h for h in hosts if intent.devices[h].role in (Role.access, Role.distribution)]
     if switches:
         gw = intent.gateway_of(slug)
-        yield from _port_exists(intent, gw, c.site_interface, f, "site.circuit.site_interface")
+        yield from _port_exists(intent, gw, c.site_interface, f, f"{key}.site_interface")
         for i, pa in enumerate(intent.devices[gw].ports):
             if c.site_interface in expand_interface_range(pa.range):
                 yield Problem(*_where(intent, gw, "ports", i, "range"),
@@ -551,6 +616,8 @@ def _prefix_overlaps(intent: Intent) -> Iterator[Problem]:
             nets.append(_span(net, slug, f"site.prefixes.{z}"))
         if site.transit is not None:
             nets.append(_span(site.transit, slug, "site.transit"))
+        if site.backup_transit is not None:
+            nets.append(_span(site.backup_transit, slug, "site.backup_transit"))
     nets.sort(key=lambda t: t[:4])
     # sorted by start address, a prefix can only overlap the widest one still open before
     # it, and does so when it starts before that one ends

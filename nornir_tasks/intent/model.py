@@ -558,6 +558,16 @@ class Site(Frozen):
     wan_vlan_base: Annotated[int, Field(ge=2, le=65535)] | None = Field(
         None, description="First WAN VLAN/tunnel number of this site; zone N uses base+N."
     )
+    backup_circuit: Circuit | None = Field(
+        None, description="A second circuit (a dual-homed site), to the same or the other "
+        "core, from the same or another provider. Every zone's routes move to it when the "
+        "first circuit fails (tracked static routes; docs/verify.md). Allocated with "
+        "`fellesnett site add-circuit`.")
+    backup_transit: ipaddress.IPv4Network | None = Field(
+        None, description="The second circuit's block of /31 links, one per zone (by id).")
+    backup_wan_vlan_base: Annotated[int, Field(ge=2, le=65535)] | None = Field(
+        None, description="The second circuit's first WAN VLAN/tunnel number; zone N uses "
+        "base+N.")
 
 
 # --------------------------------------------------------------------------- devices

@@ -44,6 +44,7 @@ from nornir_tasks.verify.checks import (
     radius_files,
 )
 from nornir_tasks.verify.exposure import Exposure, policy_point_interfaces
+from nornir_tasks.verify.failover import prove_failover
 from nornir_tasks.verify.firewall import read_firewall
 from nornir_tasks.verify.firewall_hop import firewall_device
 from nornir_tasks.verify.flows import RequiredFlows
@@ -310,6 +311,10 @@ def verify_devices(intent: Intent, devices: dict[str, DeviceText], notes: list[F
     report.required = required
     report.findings += proof.findings
     report.checks += proof.checks
+    # dual-homed sites: everything again with each circuit removed (docs/verify.md)
+    found, checks = prove_failover(intent, devices, hop)
+    report.findings += found
+    report.checks += checks
     report.rows = [r for r in matrix.rows() if any(k[0] == r for k in proof.cells)]
     report.columns = matrix.columns()
     report.cells = proof.cells_out()

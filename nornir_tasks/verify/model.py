@@ -206,6 +206,19 @@ class StaticRoute:
     interface: str | None = None
     null: bool = False
     global_nh: bool = False  # `global`: next hop in the global table (a VRF leak)
+    distance: int = 1  # administrative distance: the lowest usable route of a prefix wins
+    track: int | None = None  # withdrawn while this track object is down
+
+
+@dataclass(slots=True)
+class SlaProbe:
+    """``ip sla N`` with ``icmp-echo TARGET source-interface IF`` and ``vrf V``."""
+
+    number: int
+    line: Line
+    target: int | None = None
+    source_interface: str | None = None
+    vrf: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -295,6 +308,8 @@ class DeviceText:
     prefix_lists: dict[str, list[PrefixListEntry]] = field(default_factory=dict)
     route_maps: dict[str, list[RouteMapEntry]] = field(default_factory=dict)
     acls: dict[str, Acl] = field(default_factory=dict)
+    slas: dict[int, SlaProbe] = field(default_factory=dict)
+    tracks: dict[int, tuple[int, Line]] = field(default_factory=dict)  # -> its ip sla number
     problems: list[tuple[Line, str]] = field(default_factory=list)
 
 
@@ -697,6 +712,19 @@ def _vrf(line: Line) -> Vrf:
     return vrf
 
 
+def _sla(line: Line) -> SlaProbe:
+    sla = SlaProbe(int(line.words[2]), line)
+    for c in line.children:
+        cw = c.words
+        if cw[0] == "icmp-echo" and len(cw) >= 2 and _DOTTED.match(cw[1]):
+            sla.target = ip_int(cw[1])
+            if len(cw) >= 4 and cw[2] == "source-interface":
+                sla.source_interface = cw[3]
+        elif cw[0] == "vrf" and len(cw) == 2:
+            sla.vrf = cw[1]
+    return sla
+
+
 def _static_route(line: Line) -> StaticRoute:
     w = line.words[2:]
     vrf = None
@@ -712,8 +740,13 @@ def _static_route(line: Line) -> StaticRoute:
         tok = rest[i]
         if _DOTTED.match(tok) and route.next_hop is None:
             route.next_hop = ip_int(tok)
+        elif tok == "track" and i + 1 < len(rest) and rest[i + 1].isdigit():
+            route.track = int(rest[i + 1])
+            i += 1
         elif tok in ("name", "tag", "track"):
             i += 1
+        elif tok.isdigit() and (route.next_hop is not None or route.interface is not None):
+            route.distance = int(tok)  # after the next hop, before `name` (ios-xe-syntax.md)
         elif tok == "global":
             route.global_nh = True
         elif tok in ("permanent", "multicast", "dhcp") or tok.isdigit():
@@ -773,7 +806,7 @@ def _prefix_list(line: Line) -> tuple[str, PrefixListEntry] | None:
 
 
 _TOP_HEADS = frozenset({"hostname", "interface", "vlan", "vrf", "ip", "router", "route-map",
-                        "access-list"})
+                        "access-list", "track"})
 
 
 def read_device(host: str, tree: ConfigTree,
@@ -807,6 +840,12 @@ def read_device(host: str, tree: ConfigTree,
                 dev.vrfs[vrf.name] = vrf
             elif w[:2] == ["ip", "route"] and len(w) >= 4:
                 dev.routes.append(_static_route(line))
+            elif w[:2] == ["ip", "sla"] and len(w) == 3 and w[2].isdigit():
+                dev.slas[int(w[2])] = _sla(line)
+            elif (head == "track" and len(w) >= 5 and w[1].isdigit() and w[2:4] == ["ip", "sla"]
+                  and w[4].isdigit()):
+                # `reachability` (or `state`): both follow the probe's success here
+                dev.tracks[int(w[1])] = (int(w[4]), line)
             elif w[:2] == ["router", "bgp"]:
                 dev.bgp = _bgp(line)
             elif w[:2] == ["ip", "prefix-list"]:

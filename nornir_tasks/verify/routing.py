@@ -33,6 +33,7 @@ class Route:
     iface: Interface | None = None
     next_hop: int | None = None
     leaked_from: str | None = None
+    distance: int = 0  # administrative distance (connected 0, static 1 unless written)
 
 
 @dataclass(slots=True)
@@ -101,7 +102,7 @@ class Path:
     acls: tuple[AclRef, ...] = ()
     hops: tuple[tuple[str, str | None], ...] = ()  # (device, ingress interface)
     crossings: tuple[Crossing, ...] = ()
-    next_hop: int | None = None  # exit: the next hop outside the estate
+    next_hop: int | None = None  # exit: the next hop outside the estate; drop: a dark one
 
     def describe(self) -> str:
         trail = " -> ".join(f"{h}" + (f"[{i}]" if i else "") for h, i in self.hops)
@@ -109,7 +110,9 @@ class Path:
                "exit": f"leaves the estate at {self.host} {self.iface} via "
                        f"{int_ip(self.next_hop) if self.next_hop is not None else '?'}",
                "noroute": f"no route on {self.host} in VRF {self.vrf or 'global'}",
-               "drop": f"dropped on {self.host} (Null0 route)",
+               "drop": f"dropped on {self.host} (Null0 route)" if self.next_hop is None
+                       else f"dropped on {self.host}: next hop {int_ip(self.next_hop)} is on "
+                            f"a circuit that carries nothing",
                "loop": f"routing loop at {self.host}"}[self.outcome]
         return f"{trail}: {end}" if trail else end
 
@@ -143,7 +146,11 @@ class Network:
     """Routing tables of every device, the address owners, and memoised walks."""
 
     def __init__(self, devices: dict[str, DeviceText],
-                 firewall: DeviceText | None = None) -> None:
+                 firewall: DeviceText | None = None,
+                 dark: tuple[int, int] | None = None) -> None:
+        #: addresses that carry nothing (a circuit whose provider failed while its links
+        #: stay up, :mod:`.failover`): a next hop among them drops, a probe of one fails
+        self.dark = dark
         #: the town-hall firewall (:mod:`.firewall_hop`): a hop for routes towards an
         #: internal prefix only; the default route still leaves the estate at it
         self.firewall = firewall.host if firewall is not None else None
@@ -208,6 +215,10 @@ class Network:
                         vips[h.vip] = (h.priority, mine, host, intf)
         for vip, (_, _, host, intf) in vips.items():
             self.owners.setdefault(vip, (host, intf))
+        if self.dark is not None:
+            low, high = self.dark
+            for ip in [ip for ip in self.owners if low <= ip <= high]:
+                del self.owners[ip]
         for host, dev in self.devices.items():
             for r in dev.routes:
                 self._add_static(host, dev, r)
@@ -215,11 +226,42 @@ class Network:
             if dev.bgp is not None:
                 self._leak(host, dev)
 
+    def _track_down(self, host: str, dev: DeviceText, number: int) -> str | None:
+        """Why track object ``number`` is down, or None when it is up.
+
+        A track follows its ICMP probe; the probe succeeds when its target is on a
+        connected subnet of this device (in the probe's VRF) and the target address is on
+        an interface that is up. That is what the design's probes are (the far end of a
+        circuit's own link), so a probe never depends on a route it steers; a probe of
+        anything further away is taken as down, which the proof would then show.
+        """
+        t = dev.tracks.get(number)
+        if t is None:
+            return f"track {number} is not defined"
+        sla = dev.slas.get(t[0])
+        if sla is None or sla.target is None:
+            return f"track {number} follows ip sla {t[0]}, which has no icmp-echo target"
+        own = self.own_connected.get((host, sla.vrf or GLOBAL))
+        via = own.lookup(sla.target) if own is not None else None
+        if via is None:
+            return (f"ip sla {sla.number} probes {int_ip(sla.target)}, which is not on a "
+                    f"connected subnet of VRF {sla.vrf or 'global'}")
+        owner = self.owners.get(sla.target)
+        if owner is None or owner[0] == host:
+            return f"ip sla {sla.number}: no interface that is up has {int_ip(sla.target)}"
+        return None
+
     def _add_static(self, host: str, dev: DeviceText, r: StaticRoute) -> None:
         vrf = r.vrf or GLOBAL
         if r.vrf is not None and r.vrf not in dev.vrfs:
             self.inactive.append(InactiveRoute(host, r.line, f"VRF {r.vrf} is not defined"))
             return
+        if r.track is not None:
+            down = self._track_down(host, dev, r.track)
+            if down is not None:
+                self.inactive.append(InactiveRoute(host, r.line, f"track {r.track} is down: "
+                                                   f"{down}"))
+                return
         if r.null:
             self.table(host, vrf).add(Route(r.net, "null", vrf, r.line))
             return
@@ -232,13 +274,23 @@ class Network:
                     host, r.line, f"next hop {int_ip(r.next_hop)} is not on a connected "
                                   f"subnet of VRF {where or 'global'}"))
                 return
-            self.table(host, vrf).add(Route(r.net, "static", where, r.line, via.iface,
-                                            r.next_hop))
+            self._install(host, vrf, Route(r.net, "static", where, r.line, via.iface,
+                                           r.next_hop, distance=r.distance))
         elif iface is not None:
-            self.table(host, vrf).add(Route(r.net, "static", iface.vrf or GLOBAL, r.line,
-                                            iface))
+            self._install(host, vrf, Route(r.net, "static", iface.vrf or GLOBAL, r.line,
+                                           iface, distance=r.distance))
         else:
             self.inactive.append(InactiveRoute(host, r.line, "no next hop or interface"))
+
+    def _install(self, host: str, vrf: str, route: Route) -> None:
+        """A static route, unless a route of the same prefix with a lower (or the same)
+        distance is there: the first of equals stays (one path per prefix is modelled)."""
+        table = self.table(host, vrf)
+        if table.add(route):
+            return
+        old = table.by_len[route.net.plen][route.net.addr]
+        if route.distance < old.distance:
+            table.add(route, replace=True)
 
     def _route_map_permits(self, dev: DeviceText, name: str | None, net: Net) -> bool:
         if name is None:
@@ -467,6 +519,8 @@ class Network:
         nh = route.next_hop
         if nh is None:
             return Path("exit", host, vrf, out.name, route.line, out_acl, here)
+        if self.dark is not None and self.dark[0] <= nh <= self.dark[1]:
+            return Path("drop", host, vrf, out.name, route.line, out_acl, here, next_hop=nh)
         owner = self.owners.get(nh)
         if owner is None or owner[0] == host:
             return Path("exit", host, vrf, out.name, route.line, out_acl, here, next_hop=nh)

@@ -39,14 +39,20 @@ def test_following_the_page_from_an_empty_directory(tmp_path: Path) -> None:
     assert sorted(intent.site_devices("nordby_skole")) == sorted(
         ["nordby-skole-dist01", "nordby-skole-acc01", "nordby-skole-acc02",
          *(f"nordby-skole-ap{i:02d}" for i in range(1, 7))])
+    skole = sites["nordby_skole"]
+    assert skole.backup_circuit is not None and skole.backup_circuit.circuit_id == "BN-0101"
+    assert skole.circuit is not None and skole.backup_circuit.core != skole.circuit.core
     kg = sites["solsikken_barnehage"]
     assert "voice" not in kg.prefixes and "cctv" not in kg.prefixes
     assert all("cctv" in sites[s].prefixes for s in ("nordby_radhus", "nordby_skole",
                                                      "nordby_helsestasjon"))
     # the last build is of the final estate, proven, and names the municipality
     build = tmp_path / "nordby-build"
-    skole = (build / "configs" / "nordby_skole" / "nordby-skole-dist01.cfg").read_text()
-    assert "vrf definition CCTV" in skole and "Nordby kommune - fellesnett" in skole
+    gw = (build / "configs" / "nordby_skole" / "nordby-skole-dist01.cfg").read_text()
+    assert "vrf definition CCTV" in gw and "Nordby kommune - fellesnett" in gw
     assert "CCTV" not in (build / "configs" / "solsikken_barnehage" /
                           "solsikken-barnehage-sw01.cfg").read_text()
-    assert '"ok": true' in (build / "docs" / "zone-matrix.json").read_text()[:200]
+    matrix = (build / "docs" / "zone-matrix.json").read_text()
+    assert '"ok": true' in matrix[:200]
+    assert '"subject": "nordby_skole without its first circuit NF-0001", "result": "pass"' \
+        in matrix

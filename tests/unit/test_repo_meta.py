@@ -55,3 +55,17 @@ def test_inventory_format_doc_is_generated_from_the_models() -> None:
     assert committed == render(), (
         "docs/inventory-format.md is stale: python -m nornir_tasks.intent.schema_docs "
         "> docs/inventory-format.md")
+
+
+def test_docs_live_exports_every_secret_of_the_intent() -> None:
+    """docs/live.md's `export` of the secrets is the reference intent's list of secret
+    names (docs/secrets.md of a build), not a list typed once and left to drift."""
+    import re
+
+    from nornir_tasks.handover.secrets_doc import secret_uses
+    from nornir_tasks.intent.loader import load_intent
+
+    text = (ROOT / "docs" / "live.md").read_text()
+    exported = set(re.findall(r"FELLESNETT_SECRET_([A-Z0-9_]+)=", text))
+    names = {u.name.upper() for u in secret_uses(load_intent(ROOT / "inventory"))}
+    assert exported == names
