@@ -12,7 +12,6 @@ scratch copy; the file is then swapped in with ``site add``'s commit.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from nornir_tasks.allocate import Allocator
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import SITE_GROUP_PREFIX, load_intent
 from nornir_tasks.intent.model import CircuitType, Role
-from nornir_tasks.site_add import _commit, _Composer, _last_line
+from nornir_tasks.site_add import _commit, _Composer, _last_line, print_result
 from nornir_tasks.site_layout import circuit_facts, dump_yaml
 
 #: the second circuit's port on the site gateway, beside the first's default
@@ -167,8 +166,5 @@ def run(args: argparse.Namespace) -> int:
         "bandwidth_mbps": args.bandwidth, "core": args.core,
         "core_interface": args.core_interface, "site_interface": args.site_interface,
         "underlay_address": args.underlay_address, "underlay_gateway": args.underlay_gateway})
-    if args.json:
-        print(json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        print(result.report())
+    print_result(result, args.json)
     return 0

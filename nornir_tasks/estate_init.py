@@ -15,7 +15,6 @@ must validate, and only then is renamed into place. ``DIR`` must not exist or be
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -30,6 +29,7 @@ from nornir_tasks.errors import UsageError
 from nornir_tasks.estate import SiteSpec, write_estate
 from nornir_tasks.intent.loader import load_intent
 from nornir_tasks.intent.model import SiteKind
+from nornir_tasks.site_add import print_result
 from nornir_tasks.site_layout import host_prefix, slugify
 
 #: the shared settings every estate starts from: the reference inventory's (an editable
@@ -182,10 +182,7 @@ def run(args: argparse.Namespace) -> int:
     result = init_estate(args.dir, municipality, core_site=core_site, domain=args.domain,
                          guest_ssid=args.guest_ssid,
                          access_switches=args.core_access_switches, aps=args.aps)
-    if args.json:
-        print(json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        print(result.report())
+    print_result(result, args.json)
     return 0
 
 

@@ -372,10 +372,7 @@ def run(args: argparse.Namespace) -> int:
     result = add_site(args.inventory, args.name, SiteKind(args.kind), circuit,
                       switch_model=args.switch_model, access_switches=args.access_switches,
                       aps=args.aps, phones=args.phones, zones=args.zones)
-    if args.json:
-        print(json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        print(result.report())
+    print_result(result, args.json)
     return 0
 
 
@@ -393,6 +390,15 @@ def _check_zones(intent: Intent, kind: SiteKind, zones: list[str]) -> None:
     if mz not in zones:
         raise UsageError(f"--zones: the management zone {mz!r} is needed (the switches' "
                          "addresses)")
+
+
+def print_result(result: Any, as_json: bool) -> None:
+    """What an inventory command wrote: its ``summary()`` as JSON (``--json``), else its
+    ``report()`` for the terminal."""
+    if as_json:
+        print(json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print(result.report())
 
 
 def _zone_list(text: str) -> list[str]:

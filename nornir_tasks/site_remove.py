@@ -22,7 +22,6 @@ network (the report says so).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import stat
@@ -36,7 +35,7 @@ import yaml
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, load_intent
 from nornir_tasks.intent.model import SiteKind
-from nornir_tasks.site_add import _Composer, _last_line, _stage
+from nornir_tasks.site_add import _Composer, _last_line, _stage, print_result
 
 
 @dataclass(frozen=True)
@@ -219,10 +218,7 @@ def add_parser(site_sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     result = remove_site(args.inventory, args.site)
-    if args.json:
-        print(json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        print(result.report())
+    print_result(result, args.json)
     return 0
 
 

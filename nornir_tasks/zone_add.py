@@ -23,7 +23,6 @@ every other zone. Until each site has a prefix for it the inventory does not val
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -36,7 +35,7 @@ import yaml
 from nornir_tasks.allocate import Allocator
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import SITE_GROUP_PREFIX, load_intent
-from nornir_tasks.site_add import _commit, _Composer, _is_empty, _last_line
+from nornir_tasks.site_add import _commit, _Composer, _is_empty, _last_line, print_result
 
 ZONES_FILE = "group_vars/all/zones.yml"
 POOLS_FILE = "group_vars/all/addressing.yml"
@@ -195,8 +194,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     result = add_zone(args.inventory, args.zone)
-    if args.json:
-        print(json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        print(result.report())
+    print_result(result, args.json)
     return 0
