@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 
 from nornir_tasks.allocate import Allocator
 from nornir_tasks.intent.loader import SITE_GROUP_PREFIX, kind_group
-from nornir_tasks.intent.model import AddressPools, SiteKind
+from nornir_tasks.intent.model import AddressPools, SiteKind, SiteKindDef
 from nornir_tasks.site_layout import (
     AP_MODELS,
     SITE_HEADER,
@@ -130,13 +130,15 @@ def synthetic_specs(devices: int) -> list[SiteSpec]:
 
 
 def _device_count(s: SiteSpec) -> int:
-    switches = (2 + 1 + DC_SWITCHES + s.access) if s.kind is SiteKind.core else (1 + s.access)
+    switches = (2 + 1 + DC_SWITCHES + s.access) if s.kind == SiteKind.core else (1 + s.access)
     return switches + s.aps
 
 
 class _Writer:
-    def __init__(self, root: Path, pools: AddressPools) -> None:
+    def __init__(self, root: Path, pools: AddressPools,
+                 kinds: dict[SiteKind, SiteKindDef]) -> None:
         self.root = root
+        self.kinds = kinds  # in the order hosts.yml lists their groups
         self.alloc = Allocator(pools, [])
         self.groups: dict[str, dict[str, dict[str, Any]]] = {}
         self.macs: set[str] = set()
@@ -152,15 +154,15 @@ class _Writer:
             spec = dataclasses.replace(spec, district=True)
         mgmt = a.prefixes[self.mgmt_zone]
         site: dict[str, Any] = {"name": spec.name, "kind": spec.kind.value, "index": a.index}
-        if spec.kind is SiteKind.core:
+        if spec.kind == SiteKind.core:
             hosts, host_vars = self._core_site(host_prefix(slug), mgmt, spec)
         else:
             site["circuit"] = circuit_facts(self._circuit(spec, a.index), a.index,
                                             list(self.core_hosts))
             hosts, host_vars = site_devices(
-                slug, spec.kind, mgmt, self.gateway_host, edge_model(spec.kind, spec.access),
+                slug, mgmt, self.gateway_host, edge_model(spec.access),
                 24 if spec.access == 0 else 48, spec.access, spec.aps, spec.phones,
-                mac=self._unique_mac)
+                mac=self._unique_mac, printer=self.kinds[spec.kind].printer_port)
         site["prefixes"] = {z: str(n) for z, n in a.prefixes.items()}
         site["transit"] = str(a.transit)
         site["wan_vlan_base"] = a.wan_vlan_base
@@ -242,7 +244,8 @@ class _Writer:
             hosts[host] = {"role": "access", "model": "C9300-48P",
                            "ansible_host": str(mgmt.network_address + 20 + i)}
             ports, ap_ports = edge_ports(48, share(spec.aps, spec.access, i),
-                                         share(spec.phones, spec.access, i), spec.kind)
+                                         share(spec.phones, spec.access, i),
+                                         self.kinds[spec.kind].printer_port)
             ports.append({"range": "TenGigabitEthernet1/1/1", "profile": "uplink",
                           "description": (c1, c2)[i % 2], "peer": (c1, c2)[i % 2]})
             hv[host] = {"ports": ports}
@@ -271,7 +274,7 @@ class _Writer:
         lines = ["# Devices by site kind and site. Facts per host on one line; port maps in",
                  "# host_vars/. Role groups (core, access, ap, ...) follow from `role`.",
                  "all:", "  children:"]
-        order = [kind_group(k) for k in SiteKind]
+        order = [kind_group(k) for k in self.kinds]
         for group in sorted(self.groups, key=order.index):
             lines += [f"    {group}:", "      children:"]
             for site, hosts in self.groups[group].items():
@@ -297,7 +300,9 @@ def write_estate(root: Path, specs: list[SiteSpec], global_vars: Path,
     if pools is not None:
         pool_file.write_text(yaml.safe_dump({"address_pools": pools}, sort_keys=False))
     raw = yaml.safe_load(pool_file.read_text())["address_pools"]
-    w = _Writer(root, TypeAdapter(AddressPools).validate_python(raw))
+    kinds = yaml.safe_load((root / "group_vars" / "all" / "site_kinds.yml").read_text())
+    w = _Writer(root, TypeAdapter(AddressPools).validate_python(raw),
+                TypeAdapter(dict[SiteKind, SiteKindDef]).validate_python(kinds["site_kinds"]))
     for spec in specs:
         w.site(spec)
     w.hosts_file()

@@ -27,7 +27,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,7 +128,7 @@ class AddResult:
 def add_site(
     inventory: Path,
     name: str,
-    kind: SiteKind,
+    kind: str,
     circuit: dict[str, Any],
     switch_model: str | None = None,
     access_switches: int = 0,
@@ -149,13 +149,13 @@ def add_site(
         UsageError: a bad argument (duplicate site, core kind, invalid circuit, ...).
     """
     inventory = Path(inventory)
-    try:
-        kind = SiteKind(kind)
-    except ValueError:
-        raise UsageError(f"unknown site kind {kind!r}; one of "
-                         f"{', '.join(k.value for k in SiteKind)}") from None
     # an invalid inventory is refused before anything is allocated from it
     intent = load_intent(inventory)
+    kind = SiteKind(kind)
+    if kind not in intent.site_kinds:
+        edge = [k.value for k in intent.site_kinds if k != SiteKind.core]
+        raise UsageError(f"unknown site kind {kind.value!r}; the kinds of this estate "
+                         f"(site_kinds): {', '.join(edge)}")
 
     slug = _check_new_site(intent.sites, intent.groups, name, kind)
     for what, n in (("access_switches", access_switches), ("aps", aps), ("phones", phones)):
@@ -175,10 +175,11 @@ def add_site(
     if mz not in alloc.prefixes:
         raise UsageError(f"{kind.value} sites get no {mz} prefix (address_pools), so their "
                          "switches cannot have management addresses")
-    model = switch_model or edge_model(kind, access_switches)
+    model = switch_model or edge_model(access_switches)
     hosts, host_vars = site_devices(
-        slug, kind, alloc.prefixes[mz], intent.management.mgmt_gateway_host, model,
-        copper_ports(intent.device_models, model), access_switches, aps, phones)
+        slug, alloc.prefixes[mz], intent.management.mgmt_gateway_host, model,
+        copper_ports(intent.device_models, model), access_switches, aps, phones,
+        printer=intent.site_kinds[kind].printer_port)
     taken = sorted(set(hosts) & set(intent.devices))
     if taken:
         raise UsageError(f"host names already in {HOSTS_FILE}: {', '.join(taken)}")
@@ -201,7 +202,8 @@ def add_site(
 
     old_hosts = (inventory / HOSTS_FILE).read_bytes()
     new_hosts = insert_site(old_hosts.decode("utf-8"), kind_group(kind),
-                            SITE_GROUP_PREFIX + slug, hosts).encode("utf-8")
+                            SITE_GROUP_PREFIX + slug, hosts,
+                            [kind_group(k) for k in intent.site_kinds]).encode("utf-8")
     changed = {HOSTS_FILE: new_hosts}
 
     _validate_copy(inventory, {**new_files, **changed}, slug, set(hosts))
@@ -224,11 +226,12 @@ def facts_to_flow(facts: Mapping[str, Any]) -> str:
 
 
 def insert_site(text: str, group: str, site_group: str,
-                hosts: Mapping[str, Mapping[str, Any]]) -> str:
+                hosts: Mapping[str, Mapping[str, Any]], order: Sequence[str] = ()) -> str:
     """``hosts.yml`` text with ``site_group`` appended to the kind group ``group``.
 
     Only lines are inserted (after the group's last host, so a comment that introduces
-    the next group stays with it); a missing kind group is created in site-kind order.
+    the next group stays with it); a missing kind group is created in the order of
+    ``order`` (the kind groups, as site_kinds lists them), else last.
     Indentation is copied from the file.
 
     >>> text = "all:\\n  children:\\n    school:\\n      children:\\n        site_a:\\n" \\
@@ -286,8 +289,7 @@ def insert_site(text: str, group: str, site_group: str,
                 block = site_block(_first_key_column(children[1], default=inner_col + step))
     else:
         # keep the file in site-kind order: before the first group that sorts after it
-        order = [kind_group(k) for k in SiteKind]
-        rank = order.index(group)
+        rank = order.index(group) if group in order else len(order)
         pairs = list(kinds.value)
         follower = next((i for i, (k, _) in enumerate(pairs)
                          if k.value in order and order.index(k.value) > rank), None)
@@ -323,7 +325,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="inventory directory (default: %(default)s)")
     p.add_argument("--name", required=True, help="site name, e.g. 'Nordlys skole'")
     p.add_argument("--kind", required=True,
-                   choices=[k.value for k in SiteKind if k is not SiteKind.core])
+                   help="a kind of the estate's site_kinds (group_vars/all/site_kinds.yml) "
+                   "other than core, e.g. school")
     p.add_argument("--circuit-type", required=True, metavar="l2|l3vpn",
                    choices=[t.value for t in CircuitType],
                    help="l2 (802.1Q hand-off, VRF-lite) or l3vpn (GRE per zone); internet "
@@ -369,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
         "core_interface": args.core_interface, "site_interface": args.site_interface,
         "underlay_address": args.underlay_address, "underlay_gateway": args.underlay_gateway,
     }
-    result = add_site(args.inventory, args.name, SiteKind(args.kind), circuit,
+    result = add_site(args.inventory, args.name, args.kind, circuit,
                       switch_model=args.switch_model, access_switches=args.access_switches,
                       aps=args.aps, phones=args.phones, zones=args.zones)
     print_result(result, args.json)
@@ -423,7 +426,7 @@ def _count(text: str) -> int:
 
 def _check_new_site(sites: Mapping[str, Site], groups: Mapping[str, frozenset[str]],
                     name: str, kind: SiteKind) -> str:
-    if kind is SiteKind.core:
+    if kind == SiteKind.core:
         raise UsageError("there is exactly one core site; `site add` adds edge sites only")
     if not name.strip():
         raise UsageError("the site name is empty")

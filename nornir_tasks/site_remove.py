@@ -81,7 +81,7 @@ def remove_site(inventory: Path, slug: str) -> RemoveResult:
     if slug not in intent.sites:
         raise UsageError(f"no site {SITE_GROUP_PREFIX}{slug} in {inventory}/{HOSTS_FILE}")
     site = intent.sites[slug]
-    if site.kind is SiteKind.core:
+    if site.kind == SiteKind.core:
         raise UsageError(f"{SITE_GROUP_PREFIX}{slug} is the core site; the estate cannot "
                          "run without it")
     hosts = tuple(sorted(intent.site_devices(slug)))

@@ -141,7 +141,7 @@ def _site_links(intent: Intent, slug: str, transit: ipaddress.IPv4Network | None
     transit = transit or site.transit
     wan_base = wan_base if wan_base is not None else site.wan_vlan_base
     assert transit is not None and wan_base is not None
-    zones = sorted(intent.zones) if site.kind is SiteKind.core else intent.zones_at(site)
+    zones = sorted(intent.zones) if site.kind == SiteKind.core else intent.zones_at(site)
     first = int(transit.network_address)
     for zone in sorted(zones, key=lambda z: intent.zones[z].id):
         zid = intent.zones[zone].id

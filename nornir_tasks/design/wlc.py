@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nornir_tasks.design.common import (
@@ -220,25 +221,23 @@ def policy_profile_name(ssid: Ssid) -> str:
     return f"PP-{ssid.name.upper()}"
 
 
-def _kind_order(kind: SiteKind) -> int:
-    return list(SiteKind).index(kind)
-
-
-def group_name(prefix: str, kinds: set[SiteKind]) -> str:
-    """Name a profile or tag shared by several site kinds after the first kind (enum order).
+def group_name(prefix: str, kinds: set[SiteKind], rank: Callable[[str], int]) -> str:
+    """Name a profile or tag shared by several site kinds after the first kind (``rank``:
+    the order of site_kinds).
 
     Named after a kind, not after its contents, so that adding a zone or an SSID changes
     the profile in place instead of renaming it (a rename re-tags every AP: radios reset).
 
-    >>> group_name("FP", {SiteKind.municipal, SiteKind.core})
+    >>> order = ["school", "municipal", "core"]
+    >>> group_name("FP", {SiteKind.municipal, SiteKind.core}, order.index)
     'FP-MUNICIPAL'
     """
-    first = min(kinds, key=_kind_order)
+    first = min(kinds, key=rank)
     return f"{prefix}-{first.value.upper()}"
 
 
-def _kinds_text(kinds: set[SiteKind]) -> list[str]:
-    return [k.value for k in sorted(kinds, key=_kind_order)]
+def _kinds_text(kinds: set[SiteKind], rank: Callable[[str], int]) -> list[str]:
+    return [k.value for k in sorted(kinds, key=rank)]
 
 
 def ssid_default_zone(intent: Intent, ssid: Ssid) -> str:
@@ -347,7 +346,7 @@ def _flex_profiles(intent: Intent) -> tuple[list[FlexProfile], dict[str, str]]:
     site_profile: dict[str, str] = {}
     for zones, slugs in by_zones.items():
         kinds = {intent.sites[s].kind for s in slugs}
-        name = group_name("FP", kinds)
+        name = group_name("FP", kinds, intent.kind_rank)
         if all(intent.sites[s].zones is not None for s in slugs):
             # only sites with their own zone list: named after their first index, which
             # is allocated once, so no site added later renames another site's profile
@@ -359,7 +358,7 @@ def _flex_profiles(intent: Intent) -> tuple[list[FlexProfile], dict[str, str]]:
                              "intent checks")
         vlans = sorted((Vlan(intent.zones[z].vlan, z.upper()) for z in zones),
                        key=lambda v: v.name)
-        profiles.append(FlexProfile(name, native, vlans, _kinds_text(kinds)))
+        profiles.append(FlexProfile(name, native, vlans, _kinds_text(kinds, intent.kind_rank)))
         site_profile.update(dict.fromkeys(slugs, name))
     return sorted(profiles, key=lambda p: p.name), site_profile
 
@@ -374,12 +373,12 @@ def _policy_tags(intent: Intent) -> tuple[list[PolicyTag], dict[SiteKind, str]]:
     tags: list[PolicyTag] = []
     kind_tag: dict[SiteKind, str] = {}
     for names, kinds in by_ssids.items():
-        name = group_name("PT", kinds)
+        name = group_name("PT", kinds, intent.kind_rank)
         # an empty SSID set still gets a tag: an untagged AP falls back to the factory
         # default-policy-tag, which broadcasts every WLAN with ID 1-16
         entries = sorted((PolicyTagEntry(n, policy_profile_name(ssids[n])) for n in names),
                          key=lambda e: e.wlan)
-        tags.append(PolicyTag(name, entries, _kinds_text(kinds)))
+        tags.append(PolicyTag(name, entries, _kinds_text(kinds, intent.kind_rank)))
         kind_tag.update(dict.fromkeys(kinds, name))
     return sorted(tags, key=lambda t: t.name), kind_tag
 

@@ -37,7 +37,7 @@ from nornir_tasks.handover.tables import (
 from nornir_tasks.handover.topology import estate_svg, site_svg, topology_md
 from nornir_tasks.handover.zones_doc import ssids_md, zones_md
 from nornir_tasks.intent.loader import Intent
-from nornir_tasks.intent.model import Role, SiteKind
+from nornir_tasks.intent.model import Role
 from nornir_tasks.interfaces import expand_interface_range
 
 #: The estate-wide files :func:`handover_docs` adds, and what each holds (for the docs README).
@@ -146,7 +146,7 @@ def _readme(intent: Intent, by_site: dict[str, list[str]], sheet_sites: set[str]
          "named placeholders (see secrets.md)"],
     ])
     out += ["", "## Estate in numbers", ""]
-    counts: list[list[object]] = [[f"Sites: {k.value}", kinds[k]] for k in SiteKind]
+    counts: list[list[object]] = [[f"Sites: {k.value}", kinds[k]] for k in intent.site_kinds]
     counts += [
         ["Sites", len(intent.sites)],
         ["Switches", f"{switches} (" + ", ".join(

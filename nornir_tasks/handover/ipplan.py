@@ -71,7 +71,7 @@ def ip_plan_rows(intent: Intent) -> list[IpPlanRow]:
     for slug, site in sites_in_order(intent):
         links = {link.zone: link for link in transit_links(intent, slug)} \
             if site.transit is not None and site.wan_vlan_base is not None else {}
-        if site.kind is SiteKind.core:
+        if site.kind == SiteKind.core:
             gateway_on = "HSRP " + "/".join(core_pair(intent, intent.site_devices(slug)))
         else:
             gateway_on = intent.gateway_of(slug)

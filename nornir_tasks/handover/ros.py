@@ -30,7 +30,7 @@ from nornir_tasks.intent.checks import INTERNET
 from nornir_tasks.intent.flows import end_zones, host_zones
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.memo import per_intent
-from nornir_tasks.intent.model import AuthMethod, Overlay, Role, SiteKind
+from nornir_tasks.intent.model import AuthMethod, Overlay, Role
 from nornir_tasks.interfaces import expand_interface_range
 from nornir_tasks.policy import service_zone
 
@@ -127,8 +127,7 @@ def _gre(intent: Intent) -> list[Finding]:
            if s.circuit is not None and s.circuit.overlay is Overlay.gre]
     if not gre:
         return []
-    schools = [slug for slug, s in gre if s.kind in (SiteKind.school, SiteKind.kindergarten,
-                                                     SiteKind.education_unit)]
+    schools = [slug for slug, s in gre if intent.site_kinds[s.kind].children]
     return [Finding(
         "CIRCUIT-GRE-OVER-L3VPN", "circuit cannot carry zones natively",
         Severity.high if schools else Severity.medium,

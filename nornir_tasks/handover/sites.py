@@ -137,7 +137,7 @@ def site_sheet(intent: Intent, slug: str, hosts: list[str]) -> str:
     """The sheet of site ``slug``, whose devices are ``hosts``."""
     site = intent.sites[slug]
     c = site.circuit
-    is_core = site.kind is SiteKind.core
+    is_core = site.kind == SiteKind.core
     switches = [h for h in hosts if intent.devices[h].role in SWITCH_ROLES]
     gw = ("HSRP pair " + ", ".join(core_pair(intent, hosts))) if is_core else \
         intent.gateway_of(slug) if switches else NONE

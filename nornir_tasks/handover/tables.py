@@ -104,7 +104,7 @@ def _static_addresses(intent: Intent, slug: str, net: ipaddress.IPv4Network,
                       devices: list[ipaddress.IPv4Address]) -> set[ipaddress.IPv4Address]:
     gw = gateway_address(intent, net)
     used = {gw}
-    if intent.sites[slug].kind is SiteKind.core:
+    if intent.sites[slug].kind == SiteKind.core:
         used |= {gw + 1, gw + 2}  # the HSRP pair's own SVI addresses (design/switch.py)
     first, last = int(net.network_address), int(net.broadcast_address)
     used.update(a for a in devices if first <= int(a) <= last)
@@ -122,7 +122,7 @@ def dhcp_scopes(intent: Intent) -> list[DhcpScope]:
     for slug, site in sorted(intent.sites.items(), key=lambda kv: (kv[1].index, kv[0])):
         relay = ("HSRP pair " + "/".join(sorted(
             h for h in intent.site_devices(slug) if intent.devices[h].role is Role.core))
-            if site.kind is SiteKind.core else intent.gateway_of(slug))
+            if site.kind == SiteKind.core else intent.gateway_of(slug))
         devices = _device_addresses(intent, slug)
         for zone in intent.zones_at(site):
             z = intent.zones[zone]
@@ -229,7 +229,7 @@ def vlans_vrfs_md(intent: Intent) -> str:
                               intent.zones[z].vrf, f"internet firewall {block}"])
 
     for slug, site in intent.sites.items():
-        if site.kind is SiteKind.core and site.transit is not None \
+        if site.kind == SiteKind.core and site.transit is not None \
                 and site.wan_vlan_base is not None:
             for lk in transit_links(intent, slug):
                 core_rows.append([lk.number, f"CORE-{lk.zone.upper()}", lk.zone,
@@ -264,7 +264,7 @@ def runbook_examples(intent: Intent) -> dict[str, str]:
         return sorted(h for h in intent.site_devices(slug)
                       if intent.devices[h].role is Role.access)
 
-    sites = sorted(intent.sites, key=lambda s: (intent.sites[s].kind is not SiteKind.school, s))
+    sites = sorted(intent.sites, key=lambda s: (intent.sites[s].kind != SiteKind.school, s))
     site = EXAMPLE_SITE if EXAMPLE_SITE in intent.sites else next(
         (s for s in sites if access(s)), None)
     switches = access(site) if site else []

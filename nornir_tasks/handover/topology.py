@@ -29,10 +29,11 @@ from nornir_tasks.intent.loader import Intent
 from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import Overlay, Role, Site, SiteKind
 
-KIND_FILL = {
-    SiteKind.core: "#fde2b3", SiteKind.school: "#cfe3ff", SiteKind.kindergarten: "#d9f2d0",
-    SiteKind.education_unit: "#eadcf7", SiteKind.municipal: "#eeeeee",
-}
+#: fills of the core site and, by position among the other kinds, of the kinds that do not
+#: choose their own (site_kinds.<kind>.colour)
+CORE_FILL = "#fde2b3"
+KIND_PALETTE = ("#cfe3ff", "#d9f2d0", "#eadcf7", "#eeeeee", "#fff3bf", "#ffd8d8", "#d3f0ef",
+                "#e9e1d4")
 ROLE_FILL = {Role.core: "#fde2b3", Role.distribution: "#cfe3ff", Role.access: "#e6f0ff",
              Role.wlc: "#f7d9e3", Role.ap: "#e8f6e0"}
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
@@ -124,11 +125,24 @@ def _site_counts(intent: Intent, slug: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------- estate
 
 
+def kind_fill(intent: Intent, kind: SiteKind) -> str:
+    """The fill of a kind's sites: its own colour, else the core's or the next of the
+    palette (the reference estate's kinds get the colours they always had)."""
+    own = intent.site_kinds[kind].colour if kind in intent.site_kinds else None
+    if own is not None:
+        return own
+    if kind == SiteKind.core:
+        return CORE_FILL
+    others = [k for k in intent.site_kinds if k != SiteKind.core]
+    rank = others.index(kind) if kind in others else len(others)
+    return KIND_PALETTE[rank % len(KIND_PALETTE)]
+
+
 def estate_svg(intent: Intent) -> str:
     """The estate: core pair, firewall, controller, every site by the core it lands on."""
     cores = sorted(h for h, d in intent.devices.items() if d.role is Role.core)
     wlcs = sorted(h for h, d in intent.devices.items() if d.role is Role.wlc)
-    core_site = next((s for s, site in intent.sites.items() if site.kind is SiteKind.core), "")
+    core_site = next((s for s, site in intent.sites.items() if site.kind == SiteKind.core), "")
     landing: dict[str, list[str]] = {c: [] for c in cores}
     for slug, site in sorted(intent.sites.items(), key=lambda kv: (kv[1].index, kv[0])):
         if site.circuit is not None:
@@ -163,7 +177,7 @@ def estate_svg(intent: Intent) -> str:
         a, b = list(core_box.values())[:2]
         body.append(_line((a.x + a.w, a.y + a.h // 2), (b.x, b.y + b.h // 2), colour="#c60"))
     for core, b in core_box.items():
-        body += [_rect(b, KIND_FILL[SiteKind.core]),
+        body += [_rect(b, kind_fill(intent, SiteKind.core)),
                  _text(b.x + b.w // 2, b.y + 19, core, 12, "bold"),
                  _text(b.x + b.w // 2, b.y + 35,
                        f"{intent.sites[core_site].name if core_site else ''} · "
@@ -194,14 +208,14 @@ def estate_svg(intent: Intent) -> str:
                 body.append(_line((spine_x, b.y - 8), (end - GAP_X - BOX_W // 2, b.y - 8)))
             body.append(_line((b.top[0], b.y - 8), b.top, dash=gre))
             sw, aps = _site_counts(intent, slug)
-            body += [_rect(b, KIND_FILL[site.kind], dash=gre),
+            body += [_rect(b, kind_fill(intent, site.kind), dash=gre),
                      _text(b.x + b.w // 2, b.y + 18, _clip(site.name, 30), 11, "bold"),
                      _text(b.x + b.w // 2, b.y + 34,
                            f"{sw} sw · {aps} AP · {_circuit_label(site)}", 10)]
     legend_y = height - 40
     x = 20
-    for kind in SiteKind:
-        body += [_rect(_Box(x, legend_y, 16, 16), KIND_FILL[kind]),
+    for kind in intent.site_kinds:
+        body += [_rect(_Box(x, legend_y, 16, 16), kind_fill(intent, kind)),
                  _text(x + 22, legend_y + 12, kind.value.replace("_", " "), 11, "normal",
                        "start")]
         x += 150
@@ -350,7 +364,7 @@ def site_svg(intent: Intent, slug: str) -> str:
             fill = ROLE_FILL[d.role]
             sub = f"{d.role.value} · {d.model}"
         else:
-            fill, sub = KIND_FILL[SiteKind.core], "core (upstream)"
+            fill, sub = kind_fill(intent, SiteKind.core), "core (upstream)"
         body += [_rect(b, fill), _text(b.x + b.w // 2, b.y + 17, _clip(h, 26), 10, "bold"),
                  _text(b.x + b.w // 2, b.y + 31, _clip(sub, 26), 9)]
     return _svg(width, height, f"{site.name} topology", body)
@@ -381,7 +395,7 @@ def estate_mermaid(intent: Intent) -> list[str]:
     wlcs = sorted(h for h, d in intent.devices.items() if d.role is Role.wlc)
     out = ["```mermaid", "flowchart LR", f"  inet(({_mlabel('Internet')}))",
            f"  fw[{_mlabel('Internet firewall')}]", "  inet --- fw"]
-    core_site = next((s for s, v in intent.sites.items() if v.kind is SiteKind.core), None)
+    core_site = next((s for s, v in intent.sites.items() if v.kind == SiteKind.core), None)
     if core_site:
         out.append(f"  subgraph {_mid('site_' + core_site)}"
                    f"[{_mlabel(intent.sites[core_site].name + ' (core site)')}]")
@@ -392,10 +406,10 @@ def estate_mermaid(intent: Intent) -> list[str]:
         out.append(f"  {_mid(cores[0])} === {_mid(cores[1])}")
     for w in wlcs:
         out += [f"  {_mid(w)} --- {_mid(h)}" for h in cores]
-    for kind in SiteKind:
-        if kind is SiteKind.core:
+    for kind in intent.site_kinds:
+        if kind == SiteKind.core:
             continue
-        members = sorted((s for s, v in intent.sites.items() if v.kind is kind),
+        members = sorted((s for s, v in intent.sites.items() if v.kind == kind),
                          key=lambda s: (intent.sites[s].index, s))
         if not members:
             continue

@@ -15,7 +15,7 @@ from nornir_tasks.handover.markdown import GENERATED, NONE, md_table, md_text, y
 from nornir_tasks.intent.checks import INTERNET
 from nornir_tasks.intent.flows import end_zones, host_zones, service_prefixes
 from nornir_tasks.intent.loader import Intent
-from nornir_tasks.intent.model import FlowEnd, SiteKind
+from nornir_tasks.intent.model import FlowEnd
 
 
 def policy_matrix(intent: Intent) -> tuple[list[str], dict[tuple[str, str], list[str]]]:
@@ -46,7 +46,7 @@ def zones_md(intent: Intent) -> str:
            "Each zone is one VLAN and one VRF on every device that carries it. A zone exists "
            "at a site kind only where its pool gives a prefix length for that kind.", "",
            "## Zones", ""]
-    kinds = list(SiteKind)
+    kinds = list(intent.site_kinds)
     zrows = []
     for zone in zone_order(intent):
         z = intent.zones[zone]
@@ -57,6 +57,20 @@ def zones_md(intent: Intent) -> str:
                       yes_no(z.dhcp), present or NONE, str(pool.pool) if pool else NONE])
     out += md_table(["Zone", "ID", "VLAN", "VRF", "Description", "Client zone", "DHCP",
                      "Site kinds (prefix length)", "Pool"], zrows, right=[1, 2])
+
+    count = Counter(s.kind for s in intent.sites.values())
+    own = Counter(s.kind for s in intent.sites.values() if s.zones is not None)
+    out += ["", "## Site kinds", "",
+            "Defined in `group_vars/all/site_kinds.yml`. A site has the zones its kind gets "
+            "a prefix length for, unless it lists fewer of its own (`site.zones`).", ""]
+    krows = []
+    for kind, d in intent.site_kinds.items():
+        zones_of = [z for z in zone_order(intent) if z in intent.pools.zones
+                    and kind in intent.pools.zones[z].prefix_length]
+        krows.append([kind.value, d.description, count[kind], own[kind],
+                      ", ".join(zones_of) or NONE, yes_no(d.children)])
+    out += md_table(["Kind", "Description", "Sites", "With fewer zones", "Zones",
+                     "Children on site"], krows, right=[2, 3])
 
     columns, cells = policy_matrix(intent)
     zones = zone_order(intent)
@@ -130,7 +144,8 @@ def ssids_md(intent: Intent) -> str:
            "onto the site's zone VLANs.", ""]
     rows = []
     for s in sorted(w.ssids, key=lambda s: s.wlan_id):
-        kinds = ", ".join(f"{k.value} ({kind_count[k]})" for k in SiteKind if k in s.site_kinds)
+        kinds = ", ".join(f"{k.value} ({kind_count[k]})" for k in intent.site_kinds
+                          if k in s.site_kinds)
         sec = s.security.value
         if s.psk_secret:
             sec += f" (key `{secret_placeholder(s.psk_secret)}`)"

@@ -12,7 +12,13 @@ from collections.abc import Iterator
 
 from nornir_tasks.errors import Problem, key_path
 from nornir_tasks.intent.flows import NOC, zone_holding
-from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, Intent
+from nornir_tasks.intent.loader import (
+    CORE_KIND_MISSING,
+    HOSTS_FILE,
+    SITE_GROUP_PREFIX,
+    Intent,
+    kind_group,
+)
 from nornir_tasks.intent.memo import per_intent
 from nornir_tasks.intent.model import (
     Circuit,
@@ -44,7 +50,7 @@ SWITCH_ROLES = (Role.access, Role.distribution, Role.core)
 def check_intent(intent: Intent, section_file: dict[str, str],
                  unallocated: frozenset[str] = frozenset()) -> list[Problem]:
     problems: list[Problem] = []
-    for check in (_zones, _pools, _policy, _wireless, _port_profiles, _management,
+    for check in (_site_kinds, _zones, _pools, _policy, _wireless, _port_profiles, _management,
                   _ap_trunks, _authorization, _services_and_edge, _aaa_servers):
         problems.extend(check(intent, section_file))
     problems.extend(_sites(intent, unallocated))
@@ -121,6 +127,36 @@ def _dupes(values: dict[str, object]) -> Iterator[tuple[str, str, object]]:
             yield seen[v], key, v
         else:
             seen[v] = key
+
+
+#: group names of hosts.yml a site kind's group must not take
+_RESERVED_GROUPS = frozenset({"all", "ungrouped"})
+
+
+def _site_kinds(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
+    """Kinds are the inventory's to define, but the core site is the code's: one kind is
+    ``core``, and every other name of a kind must work as an Ansible group."""
+    f = sf["site_kinds"]
+    if SiteKind.core not in intent.site_kinds:
+        yield Problem(f, "site_kinds", CORE_KIND_MISSING)
+    for kind in intent.site_kinds:
+        group = kind_group(kind)
+        if group in _RESERVED_GROUPS or f"{group}_".startswith(SITE_GROUP_PREFIX) \
+                or (group != kind and group in intent.site_kinds):
+            yield Problem(f, key_path("site_kinds", kind),
+                          f"a kind cannot be called {kind.value!r}: its hosts.yml group "
+                          f"{group!r} is taken")
+    for name, pool in sorted(intent.pools.zones.items()):
+        for kind in pool.prefix_length:
+            if kind not in intent.site_kinds:
+                yield Problem(sf["address_pools"],
+                              key_path("address_pools", "zones", name, "prefix_length", kind),
+                              f"{kind.value!r} is not a site kind of {f}")
+    for i, ssid in enumerate(intent.wireless.ssids):
+        for kind in ssid.site_kinds:
+            if kind not in intent.site_kinds:
+                yield Problem(sf["wireless"], key_path("wireless", "ssids", i, "site_kinds"),
+                              f"{kind.value!r} is not a site kind of {f}")
 
 
 def _zones(intent: Intent, sf: dict[str, str]) -> Iterator[Problem]:
@@ -407,7 +443,7 @@ def _sites(intent: Intent, unallocated: frozenset[str] = frozenset()) -> Iterato
         slug, backup = second.removesuffix(" (backup)"), second.endswith(" (backup)")
         yield Problem(_site_file(slug), "site.backup_wan_vlan_base" if backup
                       else "site.wan_vlan_base", f"{v} already used by {first}")
-    cores = [s for s, site in intent.sites.items() if site.kind is SiteKind.core]
+    cores = [s for s, site in intent.sites.items() if site.kind == SiteKind.core]
     if len(cores) != 1:
         yield Problem(HOSTS_FILE, "all.children.core_site",
                       f"exactly one core site is needed, found {len(cores)}")
@@ -439,7 +475,7 @@ def _sites(intent: Intent, unallocated: frozenset[str] = frozenset()) -> Iterato
             if net.prefixlen != pool.prefix_length[site.kind]:
                 yield Problem(f, f"site.prefixes.{z}", f"{net} should be "
                               f"/{pool.prefix_length[site.kind]} at a {site.kind.value} site")
-        if site.kind is SiteKind.core:
+        if site.kind == SiteKind.core:
             if site.circuit is not None:
                 yield Problem(f, "site.circuit", "the core site has no WAN circuit")
         elif site.circuit is None:
@@ -462,7 +498,7 @@ def _sites(intent: Intent, unallocated: frozenset[str] = frozenset()) -> Iterato
                           f"{site.wan_vlan_base} must start a block of {wv.block_size} "
                           f"inside {wv.first}-{wv.last}")
         elif (site.wan_vlan_base + wv.block_size - 1 > 4094 and (
-                site.kind is SiteKind.core or site.circuit is None
+                site.kind == SiteKind.core or site.circuit is None
                 or site.circuit.overlay is Overlay.vrf_lite)):
             yield Problem(f, "site.wan_vlan_base",
                           f"block {site.wan_vlan_base}+{wv.block_size} passes VLAN 4094; only "
@@ -475,7 +511,7 @@ def _site_zones(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
     site = intent.sites[slug]
     if site.zones is None:
         return
-    if site.kind is SiteKind.core:
+    if site.kind == SiteKind.core:
         yield Problem(f, "site.zones", "the core site carries every zone; leave zones out")
         return
     for i, z in enumerate(site.zones):
@@ -522,7 +558,7 @@ def _backup_circuit(intent: Intent, slug: str, f: str) -> Iterator[Problem]:
             if value is not None:
                 yield Problem(f, key, "only with a backup_circuit")
         return
-    if site.kind is SiteKind.core or site.circuit is None:
+    if site.kind == SiteKind.core or site.circuit is None:
         yield Problem(f, "site.backup_circuit", "a second circuit needs a first one "
                       "(site.circuit); the core site has none")
         return
@@ -677,7 +713,7 @@ def _devices(intent: Intent) -> Iterator[Problem]:
             if slug not in mgmt_gateway:
                 mgmt_gateway[slug] = net.network_address + intent.management.mgmt_gateway_host
             gw = mgmt_gateway[slug]
-            is_gw = (site.kind is not SiteKind.core and dev.role in SWITCH_ROLES
+            is_gw = (site.kind != SiteKind.core and dev.role in SWITCH_ROLES
                      and intent.gateway_of(slug) == host)
             lo, hi = int(net.network_address), int(net.broadcast_address)
             if not lo < int(dev.ansible_host) < hi:  # not a host address of the prefix
@@ -699,7 +735,7 @@ def _devices(intent: Intent) -> Iterator[Problem]:
         f = _site_file(slug)
         if not switches:
             yield Problem(HOSTS_FILE, SITE_GROUP_PREFIX + slug, "a site needs at least one switch")
-        if site.kind is SiteKind.core:
+        if site.kind == SiteKind.core:
             if roles.count(Role.core) != 2:
                 yield Problem(f, "site.kind", "the core site needs exactly 2 core switches")
             if roles.count(Role.wlc) != 1:
@@ -895,7 +931,7 @@ def _dead_zones(intent: Intent) -> Iterator[Problem]:
     """
     mz = intent.policy.management_zone
     for slug, site in sorted(intent.sites.items()):
-        if site.kind is SiteKind.core:
+        if site.kind == SiteKind.core:
             continue
         site_zones = set(site.prefixes)
         switches = [h for h in intent.site_devices(slug)

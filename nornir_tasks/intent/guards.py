@@ -101,7 +101,8 @@ def may_be_secret(parts: Iterable[object]) -> bool:
     >>> may_be_secret(("aaa", "radius", "key_secret")), may_be_secret(("zones", "guest"))
     (True, False)
     """
-    return any(isinstance(p, str) and _SECRET_KEY.search(p) for p in parts)
+    # "[key]" is pydantic's marker of a mapping's key that failed (the key is the name)
+    return any(isinstance(p, str) and p != "[key]" and _SECRET_KEY.search(p) for p in parts)
 
 
 # --------------------------------------------------------------------------- YAML bounds

@@ -56,6 +56,7 @@ from nornir_tasks.intent.model import (
     Service,
     Site,
     SiteKind,
+    SiteKindDef,
     Wireless,
     Zone,
     ZonePolicy,
@@ -95,6 +96,7 @@ HOSTS_FILE = "hosts.yml"
 
 #: Top-level keys of ``group_vars/all`` and the model each one is validated against.
 GLOBAL_SECTIONS: dict[str, Any] = {
+    "site_kinds": dict[SiteKind, SiteKindDef],
     "zones": dict[str, Zone],
     "address_pools": AddressPools,
     "zone_policy": ZonePolicy,
@@ -111,13 +113,21 @@ GLOBAL_SECTIONS: dict[str, Any] = {
 OPTIONAL_SECTIONS: dict[str, Any] = {"audit": Audit()}
 
 
-def kind_group(kind: SiteKind) -> str:
-    """Inventory group of a site kind; the core *site* group must not clash with the role.
+CORE_KIND_MISSING = ("the kind `core` (the site of the core pair and the controllers) must "
+                     "be defined")
+#: role groups (``core``, ``access``, ...): a site kind of the same name is grouped as
+#: ``<kind>_site`` in hosts.yml so that the two never clash
+ROLE_GROUPS = frozenset(r.value for r in Role)
+
+
+def kind_group(kind: str) -> str:
+    """Inventory group of a site kind; a kind named like a role (the core *site*) must not
+    clash with the role group.
 
     >>> kind_group(SiteKind.school), kind_group(SiteKind.core)
     ('school', 'core_site')
     """
-    return "core_site" if kind is SiteKind.core else kind.value
+    return f"{kind}_site" if kind in ROLE_GROUPS else str(kind)
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,8 @@ class Intent:
     """The whole validated intent. Read-only; build with :func:`load_intent`."""
 
     root: Path
+    #: the kinds of site, in the order the inventory defines them (docs and names follow it)
+    site_kinds: dict[SiteKind, SiteKindDef]
     zones: dict[str, Zone]
     pools: AddressPools
     policy: ZonePolicy
@@ -157,6 +169,14 @@ class Intent:
         if hosts is None:
             hosts = memo[slug] = tuple(sorted(self.groups[SITE_GROUP_PREFIX + slug]))
         return list(hosts)
+
+    def kind_rank(self, kind: str) -> int:
+        """Position of a kind in ``site_kinds``: docs list kinds, and shared wireless
+        profiles are named after their first kind, in this order (so append new kinds)."""
+        order = self._memo.setdefault("kind_rank", {})
+        if not order:
+            order.update((k, i) for i, k in enumerate(self.site_kinds))
+        return int(order.get(kind, len(order)))
 
     def zones_due(self, site: Site) -> list[str]:
         """Zones the site should have (and have a prefix for), by name: its own ``zones``
@@ -521,7 +541,13 @@ def load_intent(root: Path | str, *, unallocated: frozenset[str] = frozenset()) 
             continue
         sites[slug] = site
         parent = tree.parents.get(group)
-        if parent != kind_group(site.kind):
+        kinds = parsed.get("site_kinds")
+        if kinds is not None and site.kind == SiteKind.core and site.kind not in kinds:
+            out.add(section_file["site_kinds"], "site_kinds", CORE_KIND_MISSING)
+        elif kinds is not None and site.kind not in kinds:
+            out.add(rel, "site.kind", f"{site.kind.value!r} is not a site kind of "
+                    f"{section_file['site_kinds']}; one of {', '.join(kinds)}")
+        elif parent != kind_group(site.kind):
             out.add(rel, "site.kind",
                     f"is {site.kind.value!r} but {HOSTS_FILE} lists {group} under {parent!r}; "
                     f"expected under {kind_group(site.kind)!r}")
@@ -608,6 +634,7 @@ def load_intent(root: Path | str, *, unallocated: frozenset[str] = frozenset()) 
 
     intent = Intent(
         root=root,
+        site_kinds=parsed["site_kinds"],
         zones=parsed["zones"],
         pools=parsed["address_pools"],
         policy=parsed["zone_policy"],

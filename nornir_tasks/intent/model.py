@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import CoreSchema, core_schema
 
 from nornir_tasks.interfaces import expand_interface_range
 
@@ -45,12 +53,50 @@ MacAddress = Annotated[str, Field(pattern=r"^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{
 PortSpec = Annotated[str, Field(pattern=r"^(tcp|udp)/\d{1,5}(-\d{1,5})?$|^icmp$|^any$")]
 
 
-class SiteKind(StrEnum):
-    school = "school"
-    kindergarten = "kindergarten"
-    education_unit = "education_unit"
-    municipal = "municipal"
-    core = "core"
+SITE_KIND_PATTERN = r"^[a-z][a-z0-9_]*$"
+#: "PT-<KIND>-<index>" (index up to 4000) must fit a 9800 policy tag name: at most 32
+#: characters (CISCO-LWAPP-EWLC-TAGS-MIB cLPolicyTagName; docs/reference/c9800-syntax.md)
+SITE_KIND_MAX = 20
+
+
+class SiteKind(str):
+    """The name of a site kind: a key of ``site_kinds`` (group_vars/all/site_kinds.yml).
+
+    Kinds are data: an estate defines its own, and the checks hold every use to that
+    definition. Only ``core``, the kind of the one site with the core pair, means
+    something to the code; the reference municipality's other kinds are named here for
+    its generator and the tests. A ``str`` (``.value`` too, as the enum it replaced), so
+    a kind compares equal to its name and reads back from YAML as text.
+    """
+
+    __slots__ = ()
+
+    core: ClassVar[SiteKind]
+    school: ClassVar[SiteKind]
+    kindergarten: ClassVar[SiteKind]
+    education_unit: ClassVar[SiteKind]
+    municipal: ClassVar[SiteKind]
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"SiteKind({str.__repr__(self)})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any,
+                                     handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(pattern=SITE_KIND_PATTERN, max_length=SITE_KIND_MAX),
+            serialization=core_schema.plain_serializer_function_ser_schema(str))
+
+
+SiteKind.core = SiteKind("core")
+SiteKind.school = SiteKind("school")
+SiteKind.kindergarten = SiteKind("kindergarten")
+SiteKind.education_unit = SiteKind("education_unit")
+SiteKind.municipal = SiteKind("municipal")
 
 
 class Role(StrEnum):
@@ -95,6 +141,22 @@ class Zone(Frozen):
     client_zone: bool = Field(
         True, description="Users or devices authenticate into it (802.1X/MAB/WLAN)."
     )
+
+
+class SiteKindDef(Frozen):
+    """A kind of site (group_vars/all/site_kinds.yml): the default zones of its sites
+    follow from the pools that give it a prefix length; everything else is said here."""
+
+    description: Annotated[str, Field(min_length=1, max_length=120)] = Field(
+        description="What sites of this kind are (the handover's zones.md).")
+    children: bool = Field(
+        False, description="Children are on site (schools, kindergartens): the risk report "
+        "rates a weakness that exposes these sites higher.")
+    printer_port: bool = Field(
+        True, description="`fellesnett site add` gives each access switch one printer port.")
+    colour: Annotated[str, Field(pattern=r"^#[0-9a-f]{6}$")] | None = Field(
+        None, description="Fill of the kind's sites in the topology pictures (`#rrggbb`); "
+        "default: one of a fixed palette, by the kind's position.")
 
 
 class AddressPool(Frozen):

@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 
 from nornir_tasks.intent.guards import EXPANSION_FACTOR, EXPANSION_FLOOR, MAX_DEPTH
 from nornir_tasks.intent.loader import GLOBAL_SECTIONS
-from nornir_tasks.intent.model import HOSTNAME_MAX, Device, Site
+from nornir_tasks.intent.model import HOSTNAME_MAX, SITE_KIND_MAX, Device, Site, SiteKind
 
 #: where each top-level model lives in the inventory
 SECTIONS: list[tuple[str, str, Any]] = [
@@ -45,6 +45,8 @@ def type_name(tp: Any) -> str:
         return f"list of {type_name(args[0])}"
     if origin is dict:
         return f"mapping {type_name(args[0])} → {type_name(args[1])}"
+    if tp is SiteKind:
+        return "site kind"
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return " \\| ".join(f"`{m.value}`" for m in tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -88,6 +90,12 @@ RULES = [
     "encrypt_string`) or a lookup (`\"{{ lookup('env', 'NET_PASSWORD') }}\"`). An error "
     "never repeats the value of a key whose name holds `pass`, `secret`, `key`, "
     "`community`, `psk` or `token`.",
+    "**Site kinds** are the keys of `site_kinds` (lowercase letters, digits and `_`, a "
+    f"letter first, at most {SITE_KIND_MAX} characters). One is `core`, the kind of the one "
+    "site with the core pair. Every `site.kind`, every key of a pool's `prefix_length` and "
+    "every entry of an SSID's `site_kinds` is one of them. A site's group in `hosts.yml` "
+    "sits under its kind's group, which is the kind's name, or `<kind>_site` for a kind "
+    "named like a role group (`core_site`).",
     "**Servers a protocol needs:** `aaa.tacacs.servers` holds at least one server (device "
     "logins); `aaa.radius.servers` too, as soon as a port profile uses 802.1X or MAB or an "
     "SSID uses 802.1X.",

@@ -68,7 +68,7 @@ class Spec:
         for slug, site in intent.sites.items():
             if site.wan_vlan_base is None:
                 continue
-            zones = list(intent.zones) if site.kind is SiteKind.core else list(site.prefixes)
+            zones = list(intent.zones) if site.kind == SiteKind.core else list(site.prefixes)
             for z in zones:
                 self.transit[site.wan_vlan_base + intent.zones[z].id] = Numbered(
                     z, "transit", slug)
@@ -269,7 +269,7 @@ def _gateway_defaults(intent: Intent, spec: Spec, devices: dict[str, DeviceText]
     """Each zone's default route at a site gateway goes to the core transit of that zone."""
     out: list[Finding] = []
     for slug, site in sorted(intent.sites.items()):
-        if site.kind is SiteKind.core:
+        if site.kind == SiteKind.core:
             continue
         gw = intent.gateway_of(slug)
         if gw not in devices:
@@ -309,7 +309,7 @@ def _transit_of(intent: Intent, slug: str) -> frozenset[int]:
     site = intent.sites[slug]
     if site.wan_vlan_base is None:
         return frozenset()
-    zones = intent.zones if site.kind is SiteKind.core else site.prefixes
+    zones = intent.zones if site.kind == SiteKind.core else site.prefixes
     return frozenset(site.wan_vlan_base + intent.zones[z].id for z in zones)
 
 

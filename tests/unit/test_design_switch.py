@@ -15,7 +15,7 @@ from nornir_tasks.intent.model import Overlay, Role, SiteKind
 
 def _gateways(intent: Intent) -> list[str]:
     return [intent.gateway_of(s) for s, site in sorted(intent.sites.items())
-            if site.kind is not SiteKind.core]
+            if site.kind != SiteKind.core]
 
 
 def test_gateway_has_one_vrf_and_svi_per_site_zone(intent: Intent) -> None:
@@ -67,7 +67,7 @@ def test_core_routes_every_site_prefix_back_in_its_own_vrf(intent: Intent) -> No
     for core in ("radhuset-core01", "radhuset-core02"):
         routes = {(r.vrf, r.prefix) for r in build_switch(intent, core).routes}
         for site in intent.sites.values():
-            if site.kind is SiteKind.core:
+            if site.kind == SiteKind.core:
                 continue
             for zone, net in site.prefixes.items():
                 assert (intent.zones[zone].vrf, net) in routes, (core, zone, net)

@@ -35,7 +35,11 @@ def test_following_the_page_from_an_empty_directory(tmp_path: Path) -> None:
     intent = load_intent(tmp_path / "nordby")
     sites = intent.sites
     assert set(sites) == {"nordby_radhus", "nordby_skole", "nordby_helsestasjon",
-                          "solsikken_barnehage"}
+                          "solsikken_barnehage", "nordby_bibliotek"}
+    # a kind the page defined, with only the zones the page gave it
+    library = sites["nordby_bibliotek"]
+    assert library.kind == "library" and list(intent.site_kinds)[-1] == "library"
+    assert set(library.prefixes) == {"mgmt", "aps", "staff", "guest", "printers"}
     assert sorted(intent.site_devices("nordby_skole")) == sorted(
         ["nordby-skole-dist01", "nordby-skole-acc01", "nordby-skole-acc02",
          *(f"nordby-skole-ap{i:02d}" for i in range(1, 7))])

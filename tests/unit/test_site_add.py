@@ -98,7 +98,7 @@ def test_adds_a_school_a_kindergarten_and_an_l3vpn_municipal_site(inventory_copy
     nets = all_prefixes(after)
     for r in results:
         site = after.sites[r.slug]
-        assert site.kind is r.kind and site.index == r.allocation.index
+        assert site.kind == r.kind and site.index == r.allocation.index
         assert dict(site.prefixes) == r.allocation.prefixes
         for zone, net in site.prefixes.items():
             pool = after.pools.zones[zone]
@@ -333,6 +333,10 @@ all:
 """
 
 
+#: the kind groups in the order of the reference estate's site_kinds.yml
+KIND_GROUPS = ["school", "kindergarten", "education_unit", "municipal", "core_site"]
+
+
 @pytest.mark.parametrize(("group", "parent_order"), [
     ("school", ["school", "municipal", "core_site"]),
     ("municipal", ["school", "municipal", "core_site"]),
@@ -341,13 +345,30 @@ all:
 ])
 def test_insert_site_only_adds_lines_in_the_right_place(
         group: str, parent_order: list[str]) -> None:
-    new = insert_site(HOSTS, group, "site_new", {"new-sw01": {"role": "access", "x": 1}})
+    new = insert_site(HOSTS, group, "site_new", {"new-sw01": {"role": "access", "x": 1}},
+                      KIND_GROUPS)
     added = only_added(HOSTS, new)
     assert added[-1] == "            new-sw01: {role: access, x: 1}\n"
     data = yaml.safe_load(new)["all"]["children"]
     assert list(data) == parent_order
     assert list(data[group]["children"])[-1] == "site_new"
     # the comment that introduces the municipal group still sits right above it
+    lines = new.splitlines()
+    assert lines[lines.index("    municipal:") - 1] == "    # municipal sites follow"
+
+
+def test_insert_site_puts_a_new_kind_where_site_kinds_puts_it() -> None:
+    # a kind appended to site_kinds goes last; one the order does not know, too
+    for order in ([*KIND_GROUPS, "library"], []):
+        new = insert_site(HOSTS, "library", "site_new", {"new-sw01": {"role": "access"}},
+                          order)
+        only_added(HOSTS, new)
+        assert list(yaml.safe_load(new)["all"]["children"])[-1] == "library"
+    # one defined before the municipal sites goes before them, the comment kept with them
+    new = insert_site(HOSTS, "library", "site_new", {"new-sw01": {"role": "access"}},
+                      ["school", "library", "municipal", "core_site"])
+    assert list(yaml.safe_load(new)["all"]["children"]) == ["school", "library", "municipal",
+                                                            "core_site"]
     lines = new.splitlines()
     assert lines[lines.index("    municipal:") - 1] == "    # municipal sites follow"
 
@@ -383,7 +404,7 @@ def test_a_missing_kind_group_is_created_in_the_inventory(inventory_copy: Path) 
     """Remove every education unit, then add one: the group block comes back in order."""
     intent = load_intent(inventory_copy)
     for slug, site in intent.sites.items():
-        if site.kind is SiteKind.education_unit:
+        if site.kind == SiteKind.education_unit:
             (inventory_copy / f"group_vars/{SITE_GROUP_PREFIX}{slug}.yml").unlink()
             for h in intent.site_devices(slug):
                 (inventory_copy / f"host_vars/{h}.yml").unlink(missing_ok=True)
@@ -400,7 +421,7 @@ def test_a_missing_kind_group_is_created_in_the_inventory(inventory_copy: Path) 
                          f"        {SITE_GROUP_PREFIX}{r.slug}:\n"]
     assert list(yaml.safe_load(text)["all"]["children"]) == [
         "school", "kindergarten", "education_unit", "municipal", "core_site"]
-    assert load_intent(inventory_copy).sites[r.slug].kind is SiteKind.education_unit
+    assert load_intent(inventory_copy).sites[r.slug].kind == SiteKind.education_unit
 
 
 # --------------------------------------------------------------------------- command line
