@@ -12,8 +12,6 @@ scratch copy; the file is then swapped in with ``site add``'s commit.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from nornir_tasks.allocate import Allocator
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import SITE_GROUP_PREFIX, load_intent
 from nornir_tasks.intent.model import CircuitType, Role
+from nornir_tasks.scratch import load_edited
 from nornir_tasks.site_add import _commit, _Composer, _last_line, print_result
 from nornir_tasks.site_layout import circuit_facts, dump_yaml
 
@@ -92,11 +91,7 @@ def add_circuit(inventory: Path, slug: str, circuit: dict[str, Any]) -> CircuitA
     block = dump_yaml({"backup_circuit": facts, "backup_transit": str(transit),
                        "backup_wan_vlan_base": base})
     new = append_to_site(old.decode("utf-8"), block, rel).encode("utf-8")
-    with tempfile.TemporaryDirectory(prefix="fellesnett-add-circuit-") as tmp:
-        copy = Path(tmp) / "inventory"
-        shutil.copytree(inventory, copy, symlinks=True)
-        (copy / rel).write_bytes(new)
-        got = load_intent(copy).sites[slug]
+    got = load_edited(inventory, {rel: new}, prefix="fellesnett-add-circuit-").sites[slug]
     if got.backup_circuit is None or str(got.backup_transit) != str(transit):
         raise RuntimeError(f"internal error: {rel} insertion did not give the circuit")
     _commit(inventory, {}, {rel: new}, {rel: old})

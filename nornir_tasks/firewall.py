@@ -28,6 +28,7 @@ from typing import Any
 from nornir_tasks.intent.loader import Intent
 from nornir_tasks.policy import (
     PRIVATE,
+    firewall_zones,
     flows,
     internet_zones,
     stateful_pairs,
@@ -38,7 +39,8 @@ README = "firewall/README.md"
 Net = ipaddress.IPv4Network
 
 
-def _internal(intent: Intent) -> list[Net]:
+def internal_nets(intent: Intent) -> list[Net]:
+    """What is not the internet: the private blocks, the zones' pools, the services."""
     nets = [*PRIVATE, *(p.pool for p in intent.pools.zones.values()),
             *(n for s in intent.services.values() for n in s.prefixes)]
     return list(ipaddress.collapse_addresses(nets))
@@ -81,7 +83,7 @@ def _terms(intent: Intent) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                     services.setdefault(name, [{"port": p, "protocol": proto} for p in ports])
                     term["destination-port"] = name
             terms.append(term)
-    internal = _internal(intent)
+    internal = internal_nets(intent)
     for zone in internet_zones(intent):
         terms.append({"name": f"internet-{zone}", "action": "accept",
                       "source-address": net(f"NET_{zone.upper()}",
@@ -121,19 +123,20 @@ def build_firewall(intent: Intent) -> dict[str, str]:
         "term accepts new connections only. `fellesnett verify` reads this file back to "
         "compute exactly what the stateful pairs let through; NAT and the firewall's own "
         "routing are the firewall administrator's and are not in it.", "",
-        *_routes_section(intent, pairs)])
+        *_routes_section(intent)])
     return {PATH: out["fellesnett.nft"], README: readme}
 
 
-def _routes_section(intent: Intent, pairs: list[tuple[str, str]]) -> list[str]:
-    """The routes a stateful pair needs on the firewall: each zone's pool back into the
-    zone's own leg, to the core pair's HSRP address there. ``fellesnett verify`` proves
-    the pairs with exactly these routes (an assumption it states), so they are handed
-    over as a requirement, not left to be guessed."""
-    if not pairs:
+def _routes_section(intent: Intent) -> list[str]:
+    """The routes the firewall needs: each zone with a leg (its internet traffic, or a
+    stateful pair) routed back into its own leg, to the core pair's HSRP address there.
+    ``fellesnett verify`` proves the pairs and the lab runs the internet traffic with
+    exactly these routes, so they are handed over as a requirement, not left to be
+    guessed."""
+    zones = firewall_zones(intent)
+    if not zones:
         return []
     edge = intent.policy.internet_edge
-    zones = sorted({z for p in pairs for z in p}, key=lambda z: intent.zones[z].id)
     rows = []
     for zone in zones:
         leg = ipaddress.IPv4Network(
@@ -141,9 +144,11 @@ def _routes_section(intent: Intent, pairs: list[tuple[str, str]]) -> list[str]:
         rows.append(f"| {zone} | {intent.pools.zones[zone].pool} | VLAN "
                     f"{edge.vlan_base + intent.zones[zone].id}, {leg} | "
                     f"{leg.network_address + 1} | {leg.network_address + 6} |")
-    return ["## Routes the stateful pairs need", "",
-            "Each zone of a stateful pair is routed back into its own leg, to the core "
-            "pair's HSRP address there. `fellesnett verify` proves the pairs with exactly "
-            "these routes; a firewall routed otherwise is not what was proven.", "",
+    return ["## Routes the firewall needs", "",
+            "Each zone with a leg (its internet traffic, or a stateful pair) is routed back "
+            "into its own leg, to the core pair's HSRP address there; the way out to the "
+            "internet (and NAT) is the firewall administrator's. `fellesnett verify` proves "
+            "the stateful pairs, and `fellesnett lab` runs the internet traffic, with "
+            "exactly these routes; a firewall routed otherwise is not what was proven.", "",
             "| zone | prefix | leg | next hop (core pair) | the firewall's address |",
             "|---|---|---|---|---|", *rows, ""]

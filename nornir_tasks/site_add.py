@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import stat
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -44,11 +43,13 @@ from nornir_tasks.intent.loader import (
     load_intent,
 )
 from nornir_tasks.intent.model import (
+    AuthMethod,
     CircuitType,
     Role,
     Site,
     SiteKind,
 )
+from nornir_tasks.scratch import load_edited
 
 # the layout rules are shared with the generator, so hand-added and generated sites match
 from nornir_tasks.site_layout import (
@@ -135,6 +136,7 @@ def add_site(
     aps: int = 0,
     phones: int = 0,
     zones: list[str] | None = None,
+    wireless_only: bool = False,
 ) -> AddResult:
     """Allocate a new site and write it into ``inventory``; all or nothing.
 
@@ -143,6 +145,9 @@ def add_site(
     ``switch_model`` is the model of the edge switches (the single switch, or each
     access switch behind the distribution switch). ``zones`` lists the site's zones when
     it has fewer than its kind (``site.zones``); only those get a prefix.
+    ``wireless_only``: the switches get AP ports and no client, phone or printer port,
+    and (unless ``zones`` says otherwise) the site gets only the zones a wireless client
+    can be put in, besides management and the APs' (:func:`wireless_zones`).
 
     Raises:
         IntentError: the current inventory is invalid, or the site would make it invalid.
@@ -161,6 +166,15 @@ def add_site(
     for what, n in (("access_switches", access_switches), ("aps", aps), ("phones", phones)):
         if n < 0:
             raise UsageError(f"{what} must be 0 or more, got {n}")
+    if wireless_only:
+        if phones:
+            raise UsageError("--wireless-only: a site without wired ports has no phones")
+        if not aps:
+            raise UsageError("--wireless-only needs --aps (at least one access point)")
+        if zones is None:
+            zones = wireless_zones(intent, kind)
+            if set(zones) == set(intent.zones_due_for(kind)):
+                zones = None  # the kind's zones are all wireless: nothing to write
     if zones is not None:
         _check_zones(intent, kind, zones)
     try:
@@ -179,7 +193,7 @@ def add_site(
     hosts, host_vars = site_devices(
         slug, alloc.prefixes[mz], intent.management.mgmt_gateway_host, model,
         copper_ports(intent.device_models, model), access_switches, aps, phones,
-        printer=intent.site_kinds[kind].printer_port)
+        printer=intent.site_kinds[kind].printer_port, wired=not wireless_only)
     taken = sorted(set(hosts) & set(intent.devices))
     if taken:
         raise UsageError(f"host names already in {HOSTS_FILE}: {', '.join(taken)}")
@@ -351,6 +365,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    "switch (default 0: one switch is the site gateway)")
     p.add_argument("--aps", type=_count, default=0, metavar="N", help="access points")
     p.add_argument("--phones", type=_count, default=0, metavar="N", help="IP phone ports")
+    p.add_argument("--wireless-only", action="store_true",
+                   help="no client, phone or printer ports, only AP ports; unless --zones "
+                   "is given, only the zones a wireless client can land in (the SSIDs' "
+                   "zones and, with AAA override, the 802.1X groups'), management and the "
+                   "APs' zone")
     p.add_argument("--zones", type=_zone_list, metavar="Z,Z,...",
                    help="the site's zones when it has fewer than its kind, e.g. a "
                    "wireless-only kindergarten without voice (written as site.zones; "
@@ -374,9 +393,23 @@ def run(args: argparse.Namespace) -> int:
     }
     result = add_site(args.inventory, args.name, args.kind, circuit,
                       switch_model=args.switch_model, access_switches=args.access_switches,
-                      aps=args.aps, phones=args.phones, zones=args.zones)
+                      aps=args.aps, phones=args.phones, zones=args.zones,
+                      wireless_only=args.wireless_only)
     print_result(result, args.json)
     return 0
+
+
+def wireless_zones(intent: Intent, kind: SiteKind) -> list[str]:
+    """The zones of a wireless-only site of ``kind``: management, the APs' zone, the
+    default zone of every SSID broadcast there, and, where such an SSID lets RADIUS
+    override the zone, the zones of the 802.1X groups (a MAB group is a wired device:
+    a phone, a printer). Only those the kind has a prefix length for."""
+    ssids = [s for s in intent.wireless.ssids if kind in s.site_kinds]
+    zones = {intent.policy.management_zone, intent.wireless.ap_zone, *(s.zone for s in ssids)}
+    if any(s.aaa_override for s in ssids):
+        zones |= {g.zone for g in intent.authorization.groups
+                  if g.method is AuthMethod.dot1x and g.assign_vlan}
+    return sorted(z for z in zones if z in intent.zones_due_for(kind))
 
 
 def _check_zones(intent: Intent, kind: SiteKind, zones: list[str]) -> None:
@@ -505,13 +538,7 @@ def _last_line(node: yaml.Node, key: yaml.Node | None = None) -> int:
 def _validate_copy(inventory: Path, files: Mapping[str, bytes], slug: str,
                    hosts: set[str]) -> None:
     """Load the would-be inventory from a scratch copy; raise its IntentError, if any."""
-    with tempfile.TemporaryDirectory(prefix="fellesnett-site-add-") as tmp:
-        copy = Path(tmp) / "inventory"
-        shutil.copytree(inventory, copy)
-        for rel, data in files.items():
-            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
-            (copy / rel).write_bytes(data)
-        intent = load_intent(copy)
+    intent = load_edited(inventory, files, prefix="fellesnett-site-add-")
     # a text insertion in the wrong place could still load (e.g. hosts under another
     # group); refuse rather than commit a site that is not what was asked for
     if slug not in intent.sites or set(intent.site_devices(slug)) != hosts:

@@ -82,13 +82,17 @@ def host_prefix(slug: str) -> str:
     return slug.replace("_", "-")
 
 
-def edge_ports(n: int, aps: int, phones: int, printer: bool = True
+def edge_ports(n: int, aps: int, phones: int, printer: bool = True, wired: bool = True
                ) -> tuple[list[dict[str, Any]], list[str]]:
     """Port map of an access switch with n copper ports: clients first, then APs,
-    phones, one printer (if the site kind has one: ``printer_port``), the rest unused."""
+    phones, one printer (if the site kind has one: ``printer_port``), the rest unused.
+    A wireless-only site (``wired=False``) has the AP ports only: no client, phone or
+    printer port to plug into (the rest is ``unused``, shut)."""
     g = "GigabitEthernet1/0/"
     clients = n - 12 if n == 48 else n - 8
-    ports: list[dict[str, Any]] = [{"range": f"{g}1-{clients}", "profile": "client"}]
+    ports: list[dict[str, Any]] = []
+    if wired:
+        ports.append({"range": f"{g}1-{clients}", "profile": "client"})
     p = clients + 1
     ap_ports = [f"{g}{p + i}" for i in range(aps)]
     if aps:
@@ -99,7 +103,7 @@ def edge_ports(n: int, aps: int, phones: int, printer: bool = True
         ports.append({"range": f"{g}{p}" + (f"-{p + phones - 1}" if phones > 1 else ""),
                       "profile": "phone"})
         p += phones
-    if printer and p <= n:
+    if printer and wired and p <= n:
         ports.append({"range": f"{g}{p}", "profile": "printer"})
     return ports, ap_ports
 
@@ -122,7 +126,7 @@ def copper_ports(device_models: Mapping[str, Any], model: str) -> int | None:
 def site_devices(
     slug: str, mgmt: ipaddress.IPv4Network, gateway_host: int,
     model: str, copper: int | None, access_switches: int, aps: int, phones: int,
-    mac: Callable[[str], str] = ap_mac, printer: bool = True,
+    mac: Callable[[str], str] = ap_mac, printer: bool = True, wired: bool = True,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """hosts.yml facts and host_vars of an edge site: a single gateway switch, or a
     distribution switch with access switches behind it; APs named across the site."""
@@ -143,7 +147,7 @@ def site_devices(
         elif n <= 8:  # edge_ports keeps 8 (of 48: 12) ports for APs, phones, printer
             raise UsageError(f"switch model {model} has {n} {COPPER_PREFIX}N ports; an "
                              "edge switch needs more than 8")
-        ports, ap_ports = edge_ports(n, n_aps, n_phones, printer)
+        ports, ap_ports = edge_ports(n, n_aps, n_phones, printer, wired)
         have = {f"{COPPER_PREFIX}{i}" for i in range(1, n + 1)}
         if not all(i in have for pa in ports for i in expand_interface_range(pa["range"])):
             raise UsageError(f"{host}: {n_aps} AP and {n_phones} phone ports do not fit the "

@@ -35,6 +35,7 @@ import yaml
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import HOSTS_FILE, SITE_GROUP_PREFIX, load_intent
 from nornir_tasks.intent.model import SiteKind
+from nornir_tasks.scratch import load_edited
 from nornir_tasks.site_add import _Composer, _last_line, _stage, print_result
 
 
@@ -160,13 +161,8 @@ def _find(node: yaml.Node | None, key: str
 
 def _validate_copy(inventory: Path, hosts_yml: bytes, deleted: list[str], slug: str,
                    hosts: set[str]) -> None:
-    with tempfile.TemporaryDirectory(prefix="fellesnett-site-remove-") as tmp:
-        copy = Path(tmp) / "inventory"
-        shutil.copytree(inventory, copy)
-        (copy / HOSTS_FILE).write_bytes(hosts_yml)
-        for rel in deleted:
-            (copy / rel).unlink()
-        intent = load_intent(copy)
+    intent = load_edited(inventory, {HOSTS_FILE: hosts_yml}, deleted,
+                         prefix="fellesnett-site-remove-")
     if slug in intent.sites or hosts & set(intent.devices):
         raise RuntimeError(f"internal error: cutting {SITE_GROUP_PREFIX}{slug} from "
                            f"{HOSTS_FILE} left the site or some of its hosts behind")

@@ -23,8 +23,6 @@ every other zone. Until each site has a prefix for it the inventory does not val
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ import yaml
 from nornir_tasks.allocate import Allocator
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import SITE_GROUP_PREFIX, load_intent
+from nornir_tasks.scratch import load_edited
 from nornir_tasks.site_add import _commit, _Composer, _is_empty, _last_line, print_result
 
 ZONES_FILE = "group_vars/all/zones.yml"
@@ -161,12 +160,7 @@ def _validate_copy(inventory: Path, files: Mapping[str, bytes], zone: str,
                    expected: dict[str, str]) -> None:
     """Load the would-be inventory in full from a scratch copy; its IntentError, if any,
     is raised before anything is written."""
-    with tempfile.TemporaryDirectory(prefix="fellesnett-zone-add-") as tmp:
-        copy = Path(tmp) / "inventory"
-        shutil.copytree(inventory, copy, symlinks=True)
-        for rel, data in files.items():
-            (copy / rel).write_bytes(data)
-        intent = load_intent(copy)
+    intent = load_edited(inventory, files, prefix="fellesnett-zone-add-")
     got = {slug: str(intent.sites[slug].prefixes.get(zone)) for slug in expected}
     if got != expected:  # a text insertion in the wrong place could still load
         raise RuntimeError(f"internal error: the inserted lines gave {got}, not {expected}")

@@ -258,13 +258,14 @@ EXAMPLE_SITE, EXAMPLE_ACCESS, EXAMPLE_WLC = "alta_skole", "alta-skole-acc03", "r
 
 def runbook_examples(intent: Intent) -> dict[str, str]:
     """This estate's stand-ins for the runbook's example names: a site with access
-    switches (a school first), its last access switch, the first controller. An estate
+    switches (of the first kind in site_kinds first: a school on the reference), its last
+    access switch, the first controller. An estate
     without one of them keeps a ``<placeholder>``, never another estate's name."""
     def access(slug: str) -> list[str]:
         return sorted(h for h in intent.site_devices(slug)
                       if intent.devices[h].role is Role.access)
 
-    sites = sorted(intent.sites, key=lambda s: (intent.sites[s].kind != SiteKind.school, s))
+    sites = sorted(intent.sites, key=lambda s: (intent.kind_rank(intent.sites[s].kind), s))
     site = EXAMPLE_SITE if EXAMPLE_SITE in intent.sites else next(
         (s for s in sites if access(s)), None)
     switches = access(site) if site else []

@@ -180,10 +180,14 @@ class Intent:
 
     def zones_due(self, site: Site) -> list[str]:
         """Zones the site should have (and have a prefix for), by name: its own ``zones``
-        list, or else every zone whose pool gives its kind a prefix length."""
+        list, or else every zone of its kind."""
         if site.zones is not None:
             return sorted(set(site.zones))
-        return sorted(z for z, p in self.pools.zones.items() if site.kind in p.prefix_length)
+        return self.zones_due_for(site.kind)
+
+    def zones_due_for(self, kind: str) -> list[str]:
+        """The zones of a kind, by name: those whose pool gives it a prefix length."""
+        return sorted(z for z, p in self.pools.zones.items() if kind in p.prefix_length)
 
     def zones_at(self, site: Site) -> list[str]:
         """Zones present at a site, in zone-id order (the order configs list them)."""

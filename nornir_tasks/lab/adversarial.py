@@ -165,7 +165,7 @@ def adversarial_plan(intent: Intent, plan: LabPlan, terms: Mapping[str, Sequence
 def predict(model: Any, adv: AdversarialPlan, firewall: FirewallHop | None = None) -> bytes:
     """``verify``'s verdict on every probe: 1 where the ingress ACL of the source's zone
     (read from the config text) lets the packet through and, where the core's routes
-    (config text) hand it to the firewall of a stateful pair, the firewall's policy
+    (config text) hand it to the firewall (a stateful pair, the internet), the firewall's policy
     (its text, read by ``verify``'s reader) accepts it as a new connection: a crafted
     packet belongs to no connection. ``model`` is an
     :class:`~nornir_tasks.verify.exposure.Exposure`."""

@@ -10,9 +10,11 @@ The core holds every gateway itself, one leg per site and zone: the zone's VLAN 
 site's trunk lands on its own core interface, as a site's per-zone transit does in
 production, so a DHCP relay on that leg knows which site a request comes from.
 
-A stateful pair (``stateful: true``) adds the town-hall firewall: a namespace behind one
-leg per zone of the pairs, loading the generated policy, with the core's routes into it
-and its routes back read from the shipped texts (:mod:`nornir_tasks.lab.firewall`).
+The town-hall firewall is a namespace behind one leg per zone that reaches the internet
+or is in a stateful pair (``stateful: true``), loading the generated policy, with the
+core's routes into it and its routes back read from the shipped texts
+(:mod:`nornir_tasks.lab.firewall`). The internet stand-in sits behind the firewall, as
+the real internet does: what a zone sends there and what comes back crosses the policy.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.flows import NOC
 from nornir_tasks.intent.loader import Intent
-from nornir_tasks.intent.model import Role
+from nornir_tasks.intent.model import Role, SiteKind
 from nornir_tasks.lab.firewall import (
     NAMESPACE as FIREWALL_NS,
 )
@@ -36,7 +38,7 @@ from nornir_tasks.lab.firewall import (
 )
 from nornir_tasks.lab.nft import Chain
 from nornir_tasks.limit import select_hosts
-from nornir_tasks.policy import Term, stateful_pairs, zone_terms
+from nornir_tasks.policy import Term, firewall_zones, zone_terms
 
 Net = ipaddress.IPv4Network
 Addr = ipaddress.IPv4Address
@@ -50,6 +52,8 @@ INTERNET_ADDRESS = Addr("198.51.100.10")
 LINK_NETS = Net("169.254.0.0/16")
 PRIVATE = (Net("10.0.0.0/8"), Net("172.16.0.0/12"), Net("192.168.0.0/16"))
 INTERNET = "internet"
+#: the core's chain on its legs from the firewall (no ACL there: the firewall decided)
+FROM_FIREWALL = "from_firewall"
 HOST_OFFSET = 10  # a zone host is network + 10 (the gateway is network + mgmt_gateway_host)
 MAX_SITES = 8  # probes grow with the square of the hosts; 8 sites is ~60 hosts
 #: roles whose management address can stand for the management zone's host (a device
@@ -121,11 +125,12 @@ class CoreLeg:
 
 @dataclass(frozen=True)
 class DirectNs:
-    """A namespace behind its own leg of the core (no switch): servers or the internet."""
+    """A namespace behind its own leg (no switch): servers behind the core, or the
+    internet behind the firewall."""
 
     name: str
-    interface: str  # core side of the veth
-    core_address: Iface
+    interface: str  # the core's (or the firewall's) side of the veth
+    core_address: Iface  # the address on that side: the namespace's gateway
     address: Iface
     chain: str
     routes: tuple[Net, ...]  # what the core routes to it
@@ -133,6 +138,8 @@ class DirectNs:
     #: preferred source of its default route: the DHCP server's address where it lives
     #: (dnsmasq answers a relay from an unbound socket, so the route picks the source)
     source: Addr | None = None
+    #: the logical namespace it hangs off: the core, or the firewall
+    behind: str = "core"
 
 
 @dataclass
@@ -144,11 +151,13 @@ class LabPlan:
     chains: list[Chain]
     unreachable: list[Net]
     endpoints: list[Endpoint]
-    #: the town-hall firewall of the stateful pairs (None: the intent has none)
+    #: the town-hall firewall (None: no zone reaches the internet or is in a pair)
     firewall: FirewallHop | None = None
     #: ``ip rule iif <interface> lookup <table>`` in the core: what enters on a leg of a
     #: zone of a stateful pair looks up that zone's VRF routes through the firewall first
     firewall_rules: list[tuple[str, int]] = field(default_factory=list)
+    #: the same for a zone's default route to the firewall, looked up after the main table
+    internet_rules: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def hosts(self) -> list[HostNs]:
@@ -176,8 +185,10 @@ class LabPlan:
 
 
 def choose_sites(intent: Intent, limit: str | None) -> list[str]:
-    """The sites of the hosts ``--limit`` selects; default one school and one municipal
-    site (the lowest index of each kind): every zone, and a site without pupils."""
+    """The sites of the hosts ``--limit`` selects; default the first site (lowest index)
+    of the first kind in site_kinds and of the first kind after it that differs in having
+    children on site: on the reference, a school and a municipal site (every zone, and a
+    site without pupils)."""
     if limit:
         hosts = select_hosts(limit, intent.groups)
         sites = sorted({intent.device_site[h] for h in hosts if h in intent.device_site},
@@ -186,10 +197,16 @@ def choose_sites(intent: Intent, limit: str | None) -> list[str]:
             raise LabInputError(f"--limit {limit!r} selects no site")
     else:
         sites = []
-        for kind in ("school", "municipal"):
-            of_kind = sorted((s for s, v in intent.sites.items() if v.kind.value == kind),
+        children: bool | None = None
+        for kind, d in intent.site_kinds.items():
+            of_kind = sorted((s for s, v in intent.sites.items() if v.kind == kind),
                              key=lambda s: intent.sites[s].index)
-            sites += of_kind[:1]
+            if kind == SiteKind.core or not of_kind or d.children is children:
+                continue
+            sites.append(of_kind[0])
+            if children is not None:
+                break
+            children = d.children
         if not sites:
             sites = sorted(intent.sites, key=lambda s: intent.sites[s].index)[:2]
     if len(sites) > MAX_SITES:
@@ -200,20 +217,6 @@ def choose_sites(intent: Intent, limit: str | None) -> list[str]:
 
 
 # --------------------------------------------------------------------------- chains
-
-
-def internet_terms(pools: Sequence[Net]) -> list[Term]:
-    """What comes back from the internet leg. It stands in for the stateful internet
-    firewall: only replies (TCP with ACK/RST, echo-reply), never a new connection. No UDP:
-    the zones resolve and sync time through the internal services."""
-    zones = tuple(ipaddress.collapse_addresses(pools))
-    return [
-        Term("reply-tcp", "accept", ("tcp",), (), zones, established=True,
-             comment="replies to connections the zones opened"),
-        Term("reply-icmp", "accept", ("icmp",), (), zones, icmp_types=("echo-reply",),
-             comment="replies to pings from the zones"),
-        Term("default-deny", "deny", comment="nothing opens a connection from the internet"),
-    ]
 
 
 # --------------------------------------------------------------------------- addresses
@@ -304,10 +307,10 @@ def _outside(intent: Intent) -> list[_Outside]:
 
 def lab_firewall(intent: Intent, files: Mapping[str, str] | None = None,
                  configs: Mapping[str, str] | None = None) -> FirewallHop | None:
-    """The firewall hop of the intent's stateful pairs (None without one), from a build's
+    """The town-hall firewall (None when no zone has a leg on it), from a build's
     ``firewall/`` files and core configs; each defaults to what ``fellesnett build``
     generates from the intent (the same generator, the same text)."""
-    if not stateful_pairs(intent):
+    if not firewall_zones(intent):
         return None
     if configs is None:
         from nornir_tasks.lab.prediction import core_configs
@@ -317,7 +320,7 @@ def lab_firewall(intent: Intent, files: Mapping[str, str] | None = None,
         return firewall_hop(intent, files if files is not None else default_files(intent),
                             configs)
     except FirewallInputError as exc:
-        raise LabInputError(f"the firewall of the stateful pairs: {exc}") from None
+        raise LabInputError(f"the town-hall firewall: {exc}") from None
 
 
 def build_plan(intent: Intent, sites: Sequence[str],
@@ -332,10 +335,9 @@ def build_plan(intent: Intent, sites: Sequence[str],
     for s in sites:
         if s not in intent.sites:
             raise LabInputError(f"unknown site {s!r}")
-    if firewall is None and stateful_pairs(intent):
+    if firewall is None and firewall_zones(intent):
         firewall = lab_firewall(intent)
     zterms = dict(terms) if terms is not None else zone_terms(intent)
-    pools = {z: p.pool for z, p in intent.pools.zones.items()}
     gw_host = intent.management.mgmt_gateway_host
     dhcp = intent.services.get("dhcp")
     dhcp_server = one_address(dhcp.prefixes[0]) if dhcp and dhcp.prefixes else None
@@ -370,13 +372,15 @@ def build_plan(intent: Intent, sites: Sequence[str],
                                       rank=intent.zones[zone].id,
                                       roles=device_roles(intent, item.address),
                                       primary=item.primary))
-    inet_link = _link_net(4)
-    direct.append(DirectNs(INTERNET, "inet", Iface(f"{inet_link.network_address + 1}/30"),
-                           Iface(f"{inet_link.network_address + 2}/30"), "internet",
-                           (Net("0.0.0.0/0"),), (INTERNET_ADDRESS,)))
-    chain_ifaces["internet"] = ["inet"]
-    endpoints.append(Endpoint(INTERNET, "internet", INTERNET, INTERNET_ADDRESS, INTERNET,
-                              "internet"))
+    if firewall is not None:
+        # behind the firewall, which routes there whatever it has no route for; what
+        # comes back crosses its legs into the core, which has no ACL on them
+        inet_link = _link_net(4)
+        direct.append(DirectNs(INTERNET, "inet", Iface(f"{inet_link.network_address + 1}/30"),
+                               Iface(f"{inet_link.network_address + 2}/30"), FROM_FIREWALL,
+                               (Net("0.0.0.0/0"),), (INTERNET_ADDRESS,), behind=FIREWALL_NS))
+        endpoints.append(Endpoint(INTERNET, "internet", INTERNET, INTERNET_ADDRESS, INTERNET,
+                                  FROM_FIREWALL))
 
     switches: list[SiteSwitch] = []
     legs: list[CoreLeg] = []
@@ -415,13 +419,12 @@ def build_plan(intent: Intent, sites: Sequence[str],
                 f"ingress from zone {zone}: policy.zone_terms()[{zone!r}]",
                 gateways=tuple(g.gateway.ip for g in own),
                 gateway_legs=tuple(g.interface for g in own)))
-    chains.append(Chain("internet", ("inet",), tuple(internet_terms(list(pools.values()))),
-                        "from the internet: replies only"))
     rules: list[tuple[str, int]] = []
+    internet_rules: list[tuple[str, int]] = []
     if firewall is not None:
         # the core's legs towards the firewall carry no ACL (the edge SVIs have no
         # access-group): the firewall is the policy point between its legs
-        chains.append(Chain("from_firewall", tuple(g.core_interface for g in firewall.legs),
+        chains.append(Chain(FROM_FIREWALL, tuple(g.core_interface for g in firewall.legs),
                             (Term("edge-leg", "accept",
                                   comment="the core's firewall legs carry no ACL"),),
                             f"from the firewall ({firewall.path}): no ACL at the core"))
@@ -430,5 +433,9 @@ def build_plan(intent: Intent, sites: Sequence[str],
             faces = [*chain_ifaces.get(f"zone_{zone}", []),
                      *([edge.core_interface] if edge is not None else [])]
             rules += [(iface, table) for iface in faces]
+        # a zone's own legs (sites, data centre) fall back to its default route; never
+        # its leg from the firewall (what comes back from the internet goes to the zone)
+        for zone, table in firewall.internet_tables.items():
+            internet_rules += [(iface, table) for iface in chain_ifaces.get(f"zone_{zone}", [])]
     return LabPlan(list(sites), switches, legs, direct, chains, list(PRIVATE), endpoints,
-                   firewall, rules)
+                   firewall, rules, internet_rules)

@@ -118,8 +118,8 @@ def acl_entries(terms: Sequence[Term]) -> list[AclEntry]:
 def model_verdict(entries: Mapping[str, list[AclEntry]], src: Endpoint, dst: Endpoint,
                   spec: Spec, firewall: FirewallHop | None = None) -> bool:
     """Do the loaded terms pass the whole stateless exchange of one probe -- and, where
-    the core hands a packet to the firewall of a stateful pair, the loaded policy? The
-    first packet through the firewall must open a connection the policy accepts; the
+    the packet crosses the firewall (a stateful pair, the internet), the loaded policy?
+    The first packet through the firewall must open a connection the policy accepts; the
     rest of the exchange belongs to it (``ct state established,related accept``)."""
     a, b, port = src.address, dst.address, spec.port
     sport = EPHEMERAL if spec.sport is None else spec.sport
@@ -140,8 +140,8 @@ def model_verdict(entries: Mapping[str, list[AclEntry]], src: Endpoint, dst: End
         sender, receiver = (src, dst) if forward else (dst, src)
         if evaluate(entries[sender.chain], packet)[0] != "permit":
             return False
-        if firewall is not None and firewall.via(sender.zone, receiver.address) \
-                and not tracked:
+        if firewall is not None and not tracked and firewall.via(
+                sender.zone, receiver.address, from_internet=sender.kind == INTERNET):
             if not firewall.opens(packet):
                 return False
             # without `ct state established,related accept` nothing of a connection but

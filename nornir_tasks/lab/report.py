@@ -185,7 +185,8 @@ def print_report(report: LabReport, console: Console | None = None) -> None:
     ct = report.conntrack_entries
     fw = report.firewall
     if fw is not None:
-        con.print(f"firewall of the stateful pairs ({', '.join(fw['pairs'])}): {fw['policy']} "
+        con.print(f"town-hall firewall (stateful pairs: {', '.join(fw['pairs']) or 'none'}; "
+                  f"the internet behind it): {fw['policy']} "
                   f"loaded as generated (sha256 {fw['sha256'][:12]}), legs "
                   f"{', '.join(g['zone'] + ' ' + g['firewall'] for g in fw['legs'])}, routes "
                   f"{'; '.join(fw['routes'])}; core routes from "

@@ -105,7 +105,7 @@ class LabReport:
     required_skipped: list[str] = field(default_factory=list)  # with the reason
     adversarial: AdversarialResult | None = None
     counters: dict[str, int] = field(default_factory=dict)  # the core's local hooks
-    firewall: dict[str, Any] | None = None  # the stateful pairs' firewall, as built
+    firewall: dict[str, Any] | None = None  # the town-hall firewall, as built
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kept: str | None = None  # teardown script when --keep left the lab up
@@ -172,7 +172,7 @@ def run_lab(intent: Intent, sites: Sequence[str],
     ``terms`` replaces the compiled terms loaded into the lab (tests inject faults);
     ``configs`` (host -> rendered text) are what ``verify`` predicts the crafted probes
     from, rendered from the intent when not given. ``firewall_files`` are a build's
-    ``firewall/`` files by relative path (the stateful pairs' firewall loads that policy
+    ``firewall/`` files by relative path (the town-hall firewall loads that policy
     and takes its routes from that README); by default what the build generates.
     """
     hop = None
@@ -284,7 +284,7 @@ def _report(plan: LabPlan, matrix: MatrixProbes, lab: Lab,
 
 
 def _firewall_report(plan: LabPlan, lab: Lab) -> dict[str, Any] | None:
-    """What the stateful pairs' firewall was built from, and the connections it tracked."""
+    """What the town-hall firewall was built from, and the connections it tracked."""
     fw = plan.firewall
     if fw is None:
         return None

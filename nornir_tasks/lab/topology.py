@@ -33,8 +33,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from nornir_tasks.lab import services
+from nornir_tasks.lab.firewall import (
+    INTERNET_RULE_PRIORITY,
+    RULE_PRIORITY,
+    UNREACHABLE_METRIC,
+)
 from nornir_tasks.lab.firewall import NAMESPACE as FIREWALL_NS
-from nornir_tasks.lab.firewall import RULE_PRIORITY, UNREACHABLE_METRIC
 from nornir_tasks.lab.nft import chains_to_nft, sink_nft
 from nornir_tasks.lab.plan import DirectNs, HostNs, LabPlan
 from nornir_tasks.lab.probes import Listener
@@ -172,14 +176,15 @@ class Lab:
         (self.workdir / "sink.nft").write_text(sink_nft())  # every end namespace loads it
         self._shell("sw", self._switch_script())
         self._shell("core", self._core_script())
+        if self.plan.firewall is not None:
+            # the policy as it ships, byte for byte: the namespace loads this very file.
+            # Before the end namespaces: the internet's link starts here
+            (self.workdir / "fellesnett.nft").write_text(self.plan.firewall.text)
+            self._shell(FIREWALL_NS, self._firewall_script())
         # the end namespaces are independent of each other: configure them in parallel
         procs = []
         for host in self.plan.hosts:
             procs.append(self._shell_async(host.name, self._host_script(host)))
-        if self.plan.firewall is not None:
-            # the policy as it ships, byte for byte: the namespace loads this very file
-            (self.workdir / "fellesnett.nft").write_text(self.plan.firewall.text)
-            procs.append(self._shell_async(FIREWALL_NS, self._firewall_script()))
         for d in self.plan.direct:
             procs.append(self._shell_async(d.name, self._direct_script(d)))
         for name, proc in procs:
@@ -277,16 +282,23 @@ class Lab:
             lines += [f"ip addr add {leg.gateway} dev {leg.interface}",
                       f"ip link set {leg.interface} up",
                       f"ethtool -K {leg.interface} tx off >/dev/null"]
-        for d in self.plan.direct:
-            lines += [f"ip link add {d.interface} type veth peer name eth0 netns "
-                      f"{self.ns(d.name)}",
-                      f"ip addr add {d.core_address} dev {d.interface}",
-                      f"ip link set {d.interface} up"]
+        lines += self._direct_links("core")
         for net in self.plan.unreachable:
             # internal prefixes not in the lab end here, never at the 'internet'
             lines.append(f"ip route add unreachable {net}")
         lines += self._core_firewall_lines()
         return "\n".join(lines) + "\n"
+
+    def _direct_links(self, behind: str) -> list[str]:
+        """This side of the links of the namespaces behind ``behind``."""
+        lines = []
+        for d in self.plan.direct:
+            if d.behind == behind:
+                lines += [f"ip link add {d.interface} type veth peer name eth0 netns "
+                          f"{self.ns(d.name)}",
+                          f"ip addr add {d.core_address} dev {d.interface}",
+                          f"ip link set {d.interface} up"]
+        return lines
 
     def _core_firewall_lines(self) -> list[str]:
         """The core's side of the stateful pairs: a leg per zone towards the firewall, and
@@ -310,10 +322,13 @@ class Lab:
                       f"{UNREACHABLE_METRIC}" for net in fw.partners.get(zone, ())]
         lines += [f"ip rule add iif {iface} lookup {table} pref {RULE_PRIORITY}"
                   for iface, table in self.plan.firewall_rules]
+        lines += [f"ip rule add iif {iface} lookup {table} pref {INTERNET_RULE_PRIORITY}"
+                  for iface, table in self.plan.internet_rules]
         return lines
 
     def _firewall_script(self) -> str:
-        """The firewall: its legs, its routes (README), the generated policy."""
+        """The firewall: its legs, its routes (README), the generated policy, the link
+        to the internet."""
         fw = self.plan.firewall
         assert fw is not None
         lines = [*self._sysctls(True), "ip link set lo up",
@@ -323,14 +338,17 @@ class Lab:
             lines += [f"ip addr add {g.address} dev {g.interface}",
                       f"ip link set {g.interface} up"]
         lines += [f"ip route add {r.prefix} via {r.next_hop}" for r in fw.routes]
+        lines += self._direct_links(FIREWALL_NS)
         lines.append(f"nft -f {self.workdir / 'fellesnett.nft'}")
         # Linux's default, said out loud: verify's reader assumes that TCP is tracked
         # loosely (a connection may be picked up from any segment a rule accepts)
         lines.append("echo 1 > /proc/sys/net/netfilter/nf_conntrack_tcp_loose")
         # the core's VRF routes into the firewall need this end of the legs up
-        tables = fw.tables
-        lines += [f"ip -n {self.ns('core')} route add {r.prefix} via {r.next_hop} "
-                  f"table {tables[r.zone]}" for r in fw.core_routes if r.zone in tables]
+        for r in fw.core_routes:
+            table = (fw.internet_tables if r.prefix.prefixlen == 0 else fw.tables).get(r.zone)
+            if table is not None:
+                lines.append(f"ip -n {self.ns('core')} route add {r.prefix} via "
+                             f"{r.next_hop} table {table}")
         return "\n".join(lines) + "\n"
 
     def _host_script(self, h: HostNs) -> str:
@@ -347,8 +365,8 @@ class Lab:
         lines += [f"ip addr add {d.address} dev eth0", "ip link set eth0 up",
                   f"ip route add default via {d.core_address.ip}{src}",
                   f"nft -f {self.workdir / 'sink.nft'}"]
-        # the core's routes towards it need the link up at both ends: added from here
-        lines += [f"ip -n {self.ns('core')} route add {net} via {d.address.ip}"
+        # the routes towards it need the link up at both ends: added from here
+        lines += [f"ip -n {self.ns(d.behind)} route add {net} via {d.address.ip}"
                   for net in d.routes]
         return "\n".join(lines) + "\n"
 
@@ -430,7 +448,7 @@ class Lab:
             batches.setdefault(d.name, []).append({
                 "id": pid, "proto": "icmp", "src": str(d.address.ip),
                 "dst": str(d.core_address.ip), "port": None, "timeout": POLL_TIMEOUT})
-            targets[pid] = f"{d.name} -> core {d.core_address.ip}"
+            targets[pid] = f"{d.name} -> {d.behind} {d.core_address.ip}"
         answers = self.ask({n: {"probes": b} for n, b in batches.items()}, POLL_TIMEOUT)
         dead = [targets[int(r["id"])] for a in answers.values() for r in a["results"]
                 if not r["reached"]]
@@ -475,7 +493,7 @@ class Lab:
         return counts
 
     def flush_firewall(self) -> None:
-        """Forget every connection the stateful pairs' firewall has seen (no-op without
+        """Forget every connection the town-hall firewall has seen (no-op without
         one): a crafted reply must meet a firewall that has seen no connection."""
         if self.plan.firewall is None:
             return

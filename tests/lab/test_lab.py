@@ -47,7 +47,6 @@ from nornir_tasks.lab.plan import (
     LabPlan,
     build_plan,
     choose_sites,
-    internet_terms,
 )
 from nornir_tasks.lab.prediction import core_configs
 from nornir_tasks.lab.probes import matrix_probes
@@ -166,10 +165,28 @@ def test_two_chains_cannot_share_an_interface() -> None:
         chains_to_nft([Chain("a", ("v1",), deny), Chain("b", ("v1",), deny)])
 
 
-def test_the_internet_leg_lets_only_replies_in(intent: Intent) -> None:
-    terms = internet_terms([p.pool for p in intent.pools.zones.values()])
-    assert terms[-1].action == "deny" and not terms[-1].source
-    assert all(t.established or t.icmp_types == ("echo-reply",) for t in terms[:-1])
+def test_the_internet_is_behind_the_firewall(intent: Intent, plan: LabPlan) -> None:
+    """No lab-made internet chain: the internet hangs off the firewall namespace, whose
+    generated policy is all that lets its traffic in or out; the core sends a zone there
+    by the config's default route, looked up after every internal route."""
+    fw = plan.firewall
+    assert fw is not None
+    (inet,) = [d for d in plan.direct if d.name == "internet"]
+    assert inet.behind == "fw" and inet.routes == (Net("0.0.0.0/0"),)
+    assert all("inet" not in c.interfaces for c in plan.chains)
+    # the default routes are the core configs' own lines, one per zone with an internet rule
+    internet = sorted(r.from_ for r in intent.policy.rules if r.to == "internet")
+    defaults = {r.zone: r for r in fw.core_routes if r.prefix.prefixlen == 0}
+    assert sorted(defaults) == internet == sorted(fw.internet_tables)
+    assert all(r.source.endswith("name internet-via-firewall") for r in defaults.values())
+    # every site and data-centre leg of those zones falls back to it, and only they
+    faces = {iface for iface, _ in plan.internet_rules}
+    assert faces == {g.interface for g in plan.core_legs if g.zone in internet}
+    # a default route never takes an internal address: other routes hold those
+    staff = plan.endpoint(f"{plan.sites[0]}/staff")
+    assert fw.via("pupils", INTERNET_ADDRESS)
+    assert not fw.via("pupils", staff.address) and not fw.via("voice", INTERNET_ADDRESS)
+    assert fw.via(None, staff.address, from_internet=True)
 
 
 def test_servers_and_the_noc_sit_behind_their_zones_own_acl(
@@ -182,7 +199,7 @@ def test_servers_and_the_noc_sit_behind_their_zones_own_acl(
     names = {d.name for d in plan.direct}
     assert {"dc-infra", "dc-servers", "dc-mgmt", "internet"} <= names
     for d in plan.direct:
-        if d.name != "internet":
+        if d.behind == "core":
             zone = d.chain.removeprefix("zone_")
             assert chains[d.chain].terms == tuple(terms[zone])
             assert d.interface in chains[d.chain].interfaces

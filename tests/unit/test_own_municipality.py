@@ -48,6 +48,12 @@ def test_following_the_page_from_an_empty_directory(tmp_path: Path) -> None:
     assert skole.circuit is not None and skole.backup_circuit.core != skole.circuit.core
     kg = sites["solsikken_barnehage"]
     assert "voice" not in kg.prefixes and "cctv" not in kg.prefixes
+    assert kg.zones is not None and set(kg.prefixes) == set(kg.zones) == {
+        "mgmt", "aps", "pupils", "staff", "admin", "guest"}
+    # wireless only: the switch has its AP ports and nothing else to plug into
+    (sw,) = [h for h in intent.site_devices("solsikken_barnehage")
+             if intent.devices[h].role.value != "ap"]
+    assert {pa.profile for pa in intent.devices[sw].ports} == {"ap"}
     assert all("cctv" in sites[s].prefixes for s in ("nordby_radhus", "nordby_skole",
                                                      "nordby_helsestasjon"))
     # the last build is of the final estate, proven, and names the municipality

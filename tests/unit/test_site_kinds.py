@@ -129,3 +129,13 @@ def test_the_risk_report_rates_by_the_kinds_children_flag(inventory_copy: Path) 
 
     _edit(inventory_copy / "group_vars" / "all" / "site_kinds.yml", no_children)
     assert gre_severity(inventory_copy) == "medium"
+
+
+def test_the_lab_picks_its_default_sites_by_the_kinds_not_their_names() -> None:
+    from nornir_tasks.lab.plan import choose_sites
+
+    # Nordby has no `municipal` kind: a site of its first kind without children stands in
+    intent = load_intent(NORDBY)
+    sites = choose_sites(intent, None)
+    assert sites == ["nordby_skole", "nordby_helsestasjon"]
+    assert [intent.site_kinds[intent.sites[s].kind].children for s in sites] == [True, False]

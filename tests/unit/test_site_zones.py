@@ -12,7 +12,7 @@ from nornir_tasks.build import build
 from nornir_tasks.errors import UsageError
 from nornir_tasks.intent.loader import load_intent
 from nornir_tasks.intent.model import SiteKind
-from nornir_tasks.site_add import add_site
+from nornir_tasks.site_add import add_site, wireless_zones
 
 WIRELESS_ONLY = ["mgmt", "aps", "pupils", "staff", "admin", "guest"]  # no voice
 
@@ -128,4 +128,40 @@ def test_site_add_refuses_bad_zone_lists(inventory_copy: Path, zones: list[str],
     before = tree(inventory_copy)
     with pytest.raises(UsageError, match=message):
         add_site(inventory_copy, "Ugla barnehage", SiteKind.kindergarten, l2(), zones=zones)
+    assert tree(inventory_copy) == before
+
+
+def test_the_wireless_zones_are_those_a_wireless_client_can_land_in(
+        inventory_copy: Path) -> None:
+    intent = load_intent(inventory_copy)
+    # the SSIDs' zone (guest) and, with AAA override, the 802.1X groups' zones; never the
+    # MAB groups' (phones, printers: wired devices)
+    assert wireless_zones(intent, SiteKind.kindergarten) == sorted(WIRELESS_ONLY)
+    assert "printers" not in wireless_zones(intent, SiteKind.school)
+
+
+def test_a_wireless_only_site_has_ap_ports_and_only_the_wireless_zones(
+        inventory_copy: Path) -> None:
+    r = add_site(inventory_copy, "Lille Tue barnehage", SiteKind.kindergarten, l2(), aps=2,
+                 wireless_only=True)
+    intent = load_intent(inventory_copy)
+    site = intent.sites[r.slug]
+    assert sorted(site.prefixes) == sorted(WIRELESS_ONLY) == site.zones
+    (switch,) = [h for h in r.hosts if intent.devices[h].role.value != "ap"]
+    ports = intent.devices[switch].ports
+    assert [pa.profile for pa in ports] == ["ap"]  # nothing wired to plug into
+    aps = [h for h in r.hosts if intent.devices[h].role.value == "ap"]
+    assert len(aps) == 2 and all(intent.devices[h].connected_to is not None for h in aps)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ({"aps": 2, "phones": 1}, "a site without wired ports has no phones"),
+    ({}, "--wireless-only needs --aps"),
+])
+def test_site_add_refuses_a_wireless_only_site_that_is_not(
+        inventory_copy: Path, args: dict[str, int], message: str) -> None:
+    before = tree(inventory_copy)
+    with pytest.raises(UsageError, match=message):
+        add_site(inventory_copy, "Ugla barnehage", SiteKind.kindergarten, l2(),
+                 wireless_only=True, **args)
     assert tree(inventory_copy) == before

@@ -74,7 +74,7 @@ def test_the_pair_is_proven_through_the_firewall(estate: tuple[Path, Path]) -> N
     assert any("stateful pair crosses the firewall" in n for n in r["notes"])
     # the routes the proof assumed are handed over to the firewall's administrator
     readme = (out / "firewall" / "README.md").read_text()
-    assert "## Routes the stateful pairs need" in readme
+    assert "## Routes the firewall needs" in readme
     assert "| printers | 10.84.0.0/16 |" in readme
     # the core sends the pair to the firewall, never leaks it between the VRFs
     core = (out / "configs" / "radhuset" / "radhuset-core01.cfg").read_text()
@@ -146,14 +146,22 @@ def test_the_lab_builds_the_firewall_from_the_shipped_texts(
     # what the build writes is what the lab generates when no build is given
     default = lab_firewall(intent, configs=configs)
     assert default is not None and default.text == hop.text
+    # a leg per zone of the pair, and per zone with an internet rule (the internet is
+    # behind the firewall too)
     assert {(g.zone, str(g.core_address), str(g.address)) for g in hop.legs} == {
+        ("pupils", "10.254.0.17/29", "10.254.0.22/29"),
+        ("staff", "10.254.0.25/29", "10.254.0.30/29"),
         ("admin", "10.254.0.33/29", "10.254.0.38/29"),
+        ("guest", "10.254.0.49/29", "10.254.0.54/29"),
         ("printers", "10.254.0.73/29", "10.254.0.78/29")}
-    assert {(r.zone, str(r.prefix), str(r.next_hop)) for r in hop.routes} == {
+    assert {(r.zone, str(r.prefix), str(r.next_hop)) for r in hop.routes} >= {
         ("admin", "10.68.0.0/15", "10.254.0.33"), ("printers", "10.84.0.0/16", "10.254.0.73")}
-    assert {(r.zone, str(r.prefix), str(r.next_hop)) for r in hop.core_routes} == {
+    pair_routes = [r for r in hop.core_routes if r.prefix.prefixlen]
+    assert {(r.zone, str(r.prefix), str(r.next_hop)) for r in pair_routes} == {
         ("admin", "10.84.0.0/16", "10.254.0.38"), ("printers", "10.68.0.0/15", "10.254.0.78")}
-    assert all("name stateful-via-firewall" in r.source for r in hop.core_routes)
+    assert all("name stateful-via-firewall" in r.source for r in pair_routes)
+    assert {r.zone for r in hop.core_routes if not r.prefix.prefixlen} == {
+        "pupils", "staff", "admin", "guest"}
     plan = build_plan(intent, choose_sites(intent, None), firewall=hop)
     assert "fw" in plan.namespaces
     # every leg of the pair's zones (sites, firewall) looks up its VRF's firewall routes
@@ -181,7 +189,10 @@ def test_the_lab_builds_the_firewall_from_the_shipped_texts(
     plan2 = build_plan(intent, choose_sites(intent, None), firewall=broken)
     bad = {(p.source.zone, p.destination.zone, p.label) for p in
            matrix_probes(intent, plan2).probes if p.expected != p.model}
-    assert bad == {("admin", "printers", "tcp/443")}
+    # ... and every answer from the internet (destination zone None), which is behind it
+    assert bad == {("admin", "printers", "tcp/443"),
+                   *((z, None, probe) for z in ("pupils", "staff", "admin", "guest")
+                     for probe in ("icmp", "tcp/443"))}
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +243,8 @@ def test_the_lab_proves_the_pair_through_the_firewall(
 def test_the_lab_catches_a_firewall_without_state(lab_machine: None,
                                                  estate: tuple[Path, Path]) -> None:
     """The lab loads what ships: a policy that lost its state line drops the handshake's
-    reply, and the pair's probe fails by name (the loaded policy, read back, says so)."""
+    reply, and the pair's probe fails by name (the loaded policy, read back, says so); so
+    does every answer from the internet, which is behind the same firewall."""
     inv, out = estate
     intent = load_intent(inv)
     school = choose_sites(intent, None)[0]
@@ -242,7 +254,9 @@ def test_the_lab_catches_a_firewall_without_state(lab_machine: None,
     assert report.exit_code == 1
     assert {(r.probe.source.zone, r.probe.destination.zone, r.probe.label, r.probe.expected,
              r.observed, r.probe.model) for r in report.mismatches} == \
-        {("admin", "printers", "tcp/443", True, False, False)}
+        {("admin", "printers", "tcp/443", True, False, False),
+         *((z, None, probe, True, False, False) for z in ("pupils", "staff", "admin", "guest")
+           for probe in ("icmp", "tcp/443"))}
 
 
 POLICY = """table ip filtering_policies {
