@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     from nornir_tasks.audit import cli as audit_cli
 
     audit_cli.register(sub)
+    from nornir_tasks.legacy import report as legacy_report
+
+    legacy_report.register(sub)
     return parser
 
 
