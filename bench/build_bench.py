@@ -11,6 +11,7 @@ marginal time per device between consecutive sizes (the slope, which excludes st
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -46,11 +47,25 @@ def run_once(cmd: list[str]) -> tuple[float, int, str]:
         return wall, usage.ru_maxrss, out.read().decode()
 
 
+def _generator_stamp() -> str:
+    """What a cached estate was generated from: the generator and the shared settings it
+    copies. A cache from other sources is generated again (it may no longer validate)."""
+    digest = hashlib.sha256()
+    sources = [ROOT / "nornir_tasks" / "estate.py",
+               *sorted((ROOT / "inventory" / "group_vars" / "all").glob("*.yml"))]
+    for source in sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
 def estate(size: int) -> Path:
     path = OUT / f"estate-{size}"
-    if not (path / "hosts.yml").exists():
+    stamp = path / ".generated-from"
+    if not (path / "hosts.yml").exists() or not stamp.is_file() \
+            or stamp.read_text() != _generator_stamp():
         subprocess.run([sys.executable, "-m", "nornir_tasks.estate", str(path),
                         "--devices", str(size)], cwd=ROOT, check=True)
+        stamp.write_text(_generator_stamp())
     return path
 
 
