@@ -15,7 +15,7 @@ import re
 
 from hier_config import Platform
 
-from nornir_tasks.legacy.model import LegacyDevice, LegacyPort, LegacySvi, LegacyVlan, Line
+from nornir_tasks.legacy.model import LegacyDevice, LegacyPort, LegacySvi, LegacyVlan
 from nornir_tasks.legacy.rules import (
     DHCP_RELAY_REASON,
     MANAGEMENT,
@@ -27,9 +27,11 @@ from nornir_tasks.legacy.rules import (
     SVI_REASON,
     Rule,
     decide,
+    inherited,
     rule,
+    verdict,
 )
-from nornir_tasks.legacy.text import masked, statements
+from nornir_tasks.legacy.text import statements
 
 VLAN = re.compile(r"^vlan (\d+)$")
 INTERFACE = re.compile(r"^interface (\S+)$")
@@ -96,10 +98,8 @@ def read(text: str, source: str = "") -> LegacyDevice:
         elif INTERFACE.match(ctx):
             r = decide(PORT_CHILD, st.text)
         else:
-            parent = decide(TOP, ctx)
-            r = rule(r"", parent.feature, False, f"part of `{masked(ctx)}`: {parent.reason}")
-        dev.lines.append(Line(st.number, masked(st.text), tuple(masked(c) for c in st.context),
-                              r.carried, r.feature, r.reason, st.span))
+            r = inherited(TOP, ctx)
+        dev.lines.append(verdict(st, r))
         _apply(dev, st.text, ctx, untagged, tagged, lags)
     for name in sorted({*untagged, *tagged}, key=port_key):
         port = dev.ports.setdefault(name, LegacyPort(name))

@@ -12,7 +12,7 @@ import re
 
 from hier_config import Platform
 
-from nornir_tasks.legacy.model import LegacyDevice, LegacyPort, LegacySvi, LegacyVlan, Line
+from nornir_tasks.legacy.model import LegacyDevice, LegacyPort, LegacySvi, LegacyVlan
 from nornir_tasks.legacy.rules import (
     DHCP_RELAY_REASON,
     MANAGEMENT,
@@ -24,9 +24,11 @@ from nornir_tasks.legacy.rules import (
     SVI_REASON,
     Rule,
     decide,
+    inherited,
     rule,
+    verdict,
 )
-from nornir_tasks.legacy.text import masked, statements
+from nornir_tasks.legacy.text import statements
 
 PHYSICAL = re.compile(r"^interface ((?:Fast|Gigabit|TwoGigabit|FiveGigabit|TenGigabit)?"
                       r"Ethernet\d+(?:/\d+)+|Port-channel\d+)$")
@@ -108,10 +110,8 @@ def read(text: str, source: str = "") -> LegacyDevice:
             r = (rule(r"", "vlan", True, "the VLAN's name names the zone in the mapping")
                  if st.text.startswith("name ") else decide(TOP, st.text))
         else:
-            parent = decide(TOP, ctx)
-            r = rule(r"", parent.feature, False, f"part of `{masked(ctx)}`: {parent.reason}")
-        dev.lines.append(Line(st.number, masked(st.text), tuple(masked(c) for c in st.context),
-                              r.carried, r.feature, r.reason, st.span))
+            r = inherited(TOP, ctx)
+        dev.lines.append(verdict(st, r))
         _apply(dev, st.text, st.context, r.carried)
     dev.declare_used_vlans()
     return dev

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from nornir_tasks.legacy.model import Line
+from nornir_tasks.legacy.text import Statement, masked
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -32,6 +35,18 @@ def decide(rules: list[Rule], line: str) -> Rule:
 
 
 UNKNOWN = rule(r"", "other", False, "not understood by the importer: check it by hand")
+
+
+def inherited(top: list[Rule], context: str) -> Rule:
+    """The fate of a line inside a block the importer does not carry: its block's."""
+    parent = decide(top, context)
+    return rule(r"", parent.feature, False, f"part of `{masked(context)}`: {parent.reason}")
+
+
+def verdict(st: Statement, r: Rule) -> Line:
+    """The report's line for a statement and the rule that decided it (secrets masked)."""
+    return Line(st.number, masked(st.text), tuple(masked(c) for c in st.context), r.carried,
+                r.feature, r.reason, st.span)
 
 # --------------------------------------------------------------------------- shared
 
