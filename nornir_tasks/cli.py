@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from nornir_tasks.legacy import report as legacy_report
 
     legacy_report.register(sub)
+    from nornir_tasks.legacy import import_cli
+
+    import_cli.register(sub)
     return parser
 
 
