@@ -158,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     from nornir_tasks.legacy import import_cli
 
     import_cli.register(sub)
+    from nornir_tasks.survey import cli as survey_cli
+
+    survey_cli.register(sub)
+    from nornir_tasks.migrate import cli as migrate_cli
+
+    migrate_cli.register(sub)
     return parser
 
 

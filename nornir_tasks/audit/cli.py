@@ -39,7 +39,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be at least 1")
     options = AuditOptions(inventory=args.inventory, limit=args.limit, backups=args.backups,
                            offline=args.offline, since=args.since, until=args.until,
-                           zone_proof=not args.no_zone_proof)
+                           zone_proof=not args.no_zone_proof, migration=args.migration)
     live = None
     mode = "offline (backups head)"
     if not args.offline:
@@ -48,9 +48,13 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
         if args.timeout <= 0 or args.connect_timeout <= 0:
             raise UsageError("--timeout and --connect-timeout must be positive")
+        from nornir_tasks.audit.run import migrated_aliases, not_migrated
+
         live = context(LiveOptions(
             inventory=args.inventory, limit=args.limit, sim=args.sim, sim_dir=args.sim_dir,
             workers=args.workers, backups=args.backups,
+            exclude=frozenset(not_migrated(args.migration)),
+            aliases=migrated_aliases(args.migration),
             timeouts=Timeouts(connect=args.connect_timeout, command=args.timeout)))
         mode = "simulators" if args.sim else "devices"
     report = run_audit(options, live, mode)
@@ -99,6 +103,9 @@ def register(sub: Any) -> None:
                    help="write the self-contained HTML report")
     p.add_argument("--json-stdout", action="store_true",
                    help="print the JSON report on stdout (the summary goes to stderr)")
+    p.add_argument("--migration", type=Path, default=None, metavar="DIR",
+                   help="the migration's folder (plan.yml, state.json): sites not yet "
+                        "migrated are reported as legacy, not as drift")
     p.add_argument("--no-zone-proof", action="store_true",
                    help="skip the zone proof of the running configs")
     p.add_argument("--workers", "-w", type=int, default=DEFAULT_WORKERS,

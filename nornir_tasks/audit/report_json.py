@@ -100,6 +100,7 @@ def to_data(report: AuditReport) -> dict[str, Any]:
         "software_mismatch": sum(1 for d in devices if d.software.status == "mismatch"),
         "not_read": sum(1 for d in devices if d.audited and d.read_error),
         "not_audited": sum(1 for d in devices if not d.audited),
+        "legacy": len(report.legacy),
         "zone_proof": report.zone_proof.verdict if report.zone_proof else "skipped",
         "exit_code": report.exit_code,
         "verdict": {0: "compliant", 1: "findings", 2: "incomplete"}[report.exit_code],
@@ -118,6 +119,10 @@ def to_data(report: AuditReport) -> dict[str, Any]:
             "verdict": proof.verdict, "basis": proof.basis, "violations": proof.violations,
             "warnings": proof.warnings, "stats": proof.stats},
         "devices": [_device(d, report.history) for d in devices],
+        "legacy": [{"host": s.host, "site": s.site, "state": s.state, "wave": s.wave,
+                    "legacy_name": s.legacy, "phase": s.phase, "surveyed": s.surveyed,
+                    "method": s.method, "rolled_back": s.rolled_back}
+                   for s in report.legacy.values()],
         "history": (None if report.history is None else
                     _history(report.history, [d.host for d in devices])),
     }

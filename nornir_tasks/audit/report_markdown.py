@@ -48,8 +48,20 @@ def summary_text(data: dict[str, Any]) -> str:
     for d in data["devices"]:
         if not d["compliant"]:
             lines.append(f"  {d['host']}: {'; '.join(d['findings'])}")
+    for d in data.get("legacy", []):
+        lines.append(f"  {d['host']}: {_legacy_text(d)}")
     lines.append(f"verdict: {s['verdict']} (exit {s['exit_code']})")
     return "\n".join(lines) + "\n"
+
+
+def _legacy_text(d: dict[str, Any]) -> str:
+    """A device the migration has not finished: not drift, and not compared."""
+    what = (f"migrating (phase {d['phase']} done)" if d["state"] == "migrating"
+            else "legacy")
+    surveyed = f", surveyed {d['surveyed']}" if d["surveyed"] else ""
+    back = f"; rolled back: {d['rolled_back']}" if d["rolled_back"] else ""
+    return (f"{what} (migration wave {d['wave']}, {d['method']}, legacy name "
+            f"{d['legacy_name']}{surveyed}){back}: not compared with the intent")
 
 
 def to_markdown(data: dict[str, Any]) -> str:
@@ -74,6 +86,13 @@ def to_markdown(data: dict[str, Any]) -> str:
         c = data["fleet"][name]
         out.append(f"| {name} | {_esc(titles.get(name, 'lines matching no feature'))} | "
                    f"{c['compliant']} | {c['drift']} | {c['n/a']} |")
+    legacy = data.get("legacy", [])
+    if legacy:
+        out += ["", "## Sites not yet migrated", "",
+                "Devices of the migration plan that are not migrated: they run their legacy "
+                "config (or a phase of the migration) and are not compared with the intent.",
+                "", "| device | site | state |", "|---|---|---|"]
+        out += [f"| {d['host']} | {d['site']} | {_esc(_legacy_text(d))} |" for d in legacy]
     bad = [d for d in data["devices"] if not d["compliant"]]
     out += ["", "## Devices with findings", ""]
     if not bad:

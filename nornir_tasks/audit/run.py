@@ -62,6 +62,9 @@ class AuditOptions:
     since: str | None = None
     until: str | None = None
     zone_proof: bool = True
+    #: where a migration stands (``fellesnett migrate``): sites not yet migrated are
+    #: reported as legacy, not compared with the intent
+    migration: Path | None = None
 
 
 @dataclass
@@ -85,6 +88,8 @@ class AuditReport:
     zone_proof: ZoneProof | None
     history: History | None
     seconds: dict[str, float] = field(default_factory=dict)
+    #: devices of the migration plan not yet migrated (host -> DeviceState)
+    legacy: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -109,12 +114,13 @@ def run_audit(options: AuditOptions, live: Any = None, mode: str = "offline") ->
     simulators) unless ``options.offline``."""
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
+    legacy = not_migrated(options.migration)
     if live is not None:
         intent: Intent = live.intent
         hosts: list[str] = live.hosts
     else:
         intent = load_intent(options.inventory)
-        hosts = config_hosts(intent, options.limit)
+        hosts = [h for h in config_hosts(intent, options.limit) if h not in legacy]
         if not hosts:
             raise UsageError(f"--limit {options.limit!r} selects no device that has a config")
     repo = BackupRepo(options.backups)
@@ -188,7 +194,28 @@ def run_audit(options: AuditOptions, live: Any = None, mode: str = "offline") ->
         rules=[{"match": r.match, "section": r.section,
                 "platforms": [p.value for p in r.platforms], "reason": r.reason}
                for r in intent.audit.ignore],
-        devices=devices, zone_proof=proof, history=history, seconds=seconds)
+        devices=devices, zone_proof=proof, history=history, seconds=seconds,
+        legacy={h: legacy[h] for h in sorted(legacy) if h in intent.devices
+                and (options.limit is None or h in config_hosts(intent, options.limit))})
+
+
+def not_migrated(directory: Path | None) -> dict[str, Any]:
+    """Devices of the migration plan that are not migrated yet (empty: no migration)."""
+    if directory is None:
+        return {}
+    from nornir_tasks.migrate.status import migration_status
+
+    return {h: s for h, s in migration_status(directory).items() if s.state != "migrated"}
+
+
+def migrated_aliases(directory: Path | None) -> dict[str, str]:
+    """Migrated devices and the names the simulators know them by (their survey names)."""
+    if directory is None:
+        return {}
+    from nornir_tasks.migrate.status import migration_status
+
+    return {h: s.legacy for h, s in migration_status(directory).items()
+            if s.state == "migrated"}
 
 
 def _zone_proof(intent: Intent, hosts: list[str], intended: dict[str, str],

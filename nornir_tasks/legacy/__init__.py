@@ -17,11 +17,14 @@ def detect_platform(text: str) -> str:
 
     >>> detect_platform("; J9728A Configuration Editor; Created on release #WB.16.10.0012")
     'aruba_os_switch'
+    >>> detect_platform("Running configuration:\\n\\n; J9728A Configuration Editor; Created")
+    'aruba_os_switch'
     >>> detect_platform("Building configuration...")
     'cisco_ios'
     """
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    return "aruba_os_switch" if "Configuration Editor;" in first else "cisco_ios"
+    # `show running-config` on the switch puts "Running configuration:" above the header
+    head = [line for line in text.splitlines()[:6] if line.strip()][:2]
+    return "aruba_os_switch" if any("Configuration Editor;" in h for h in head) else "cisco_ios"
 
 
 def read_config(text: str, source: str = "", platform: str | None = None) -> LegacyDevice:

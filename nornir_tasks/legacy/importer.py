@@ -172,14 +172,14 @@ def _neighbours(s: Surveyed) -> dict[str, Neighbour]:
     """Neighbours by the config's own port name (CDP prints ``Gig 1/0/41``, LLDP ``Gi1/0/41``)."""
     out: dict[str, Neighbour] = {}
     for n in s.neighbours:
-        out.setdefault(_canon(n.port), n)
+        out.setdefault(canon_port(n.port), n)
     return out
 
 
-def _canon(name: str) -> str:
+def canon_port(name: str) -> str:
     """A port name reduced to its type's first letters and its numbers.
 
-    >>> _canon("Gig 1/0/41") == _canon("GigabitEthernet1/0/41") == _canon("Gi1/0/41")
+    >>> canon_port("Gig 1/0/41") == canon_port("GigabitEthernet1/0/41") == canon_port("Gi1/0/41")
     True
     """
     m = re.match(r"^\s*([A-Za-z]*)[\s-]*([\d/]+)\s*$", name)
@@ -274,7 +274,7 @@ class Importer:
         uplinks = self._uplinks(trunks, neighbours)
         for port in sorted(physical, key=lambda p: interface_sort_key(p.name)):
             new = names.get(port.name)
-            plan = self._port(dev, port, new, neighbours.get(_canon(port.name)), vlans,
+            plan = self._port(dev, port, new, neighbours.get(canon_port(port.name)), vlans,
                               uplinks, site.network)
             if plan.profile and new is None:
                 raise self.error(key_path(where, "ports"), f"legacy port {port.name} "
@@ -288,10 +288,10 @@ class Importer:
     def _uplinks(self, trunks: list[LegacyPort], neighbours: dict[str, Neighbour]
                  ) -> list[LegacyPort]:
         switchy = [p for p in trunks
-                   if (n := neighbours.get(_canon(p.name))) is not None and n.kind == "switch"]
+                   if (n := neighbours.get(canon_port(p.name))) is not None and n.kind == "switch"]
         if switchy:
             return switchy
-        return [p for p in trunks if (n := neighbours.get(_canon(p.name))) is None
+        return [p for p in trunks if (n := neighbours.get(canon_port(p.name))) is None
                 or n.kind not in ("ap", "phone")]
 
     def _port(self, dev: DevicePlan, port: LegacyPort, new: str | None,
@@ -363,9 +363,13 @@ class Importer:
         if model not in self.intent.device_models:
             raise self.error("ap_models", f"model {model!r} is not in device_models")
         mac = n.chassis_id.lower() if _MAC.match(n.chassis_id.lower()) else ""
+        seen = dev.surveyed.macs.get(port.name, ())
+        if not mac and len(seen) == 1:
+            mac = seen[0]  # CDP gives no MAC; the AP's own is the one address on its port
         if not mac or new is None:
-            dev.notes.append(f"access point {n.name} on {port.name}: no MAC address in its "
-                             "LLDP chassis ID; add it to hosts.yml by hand")
+            dev.notes.append(f"access point {n.name} on {port.name}: no MAC address (no "
+                             "LLDP chassis ID, and not one address alone on its port); add "
+                             "it to hosts.yml by hand")
         else:
             index = len(dev.aps) + 1
             name = f"{host_prefix(slugify(dev.site))}-ap{index:02d}"

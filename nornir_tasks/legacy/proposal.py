@@ -155,6 +155,8 @@ def _write_report(sites: list[SitePlan], skipped: list[tuple[str, str]], report:
                 rows[dev.surveyed.host] = {
                     "site": site.name, "host": dev.host, "model": dev.model,
                     "legacy_model": dev.surveyed.model or dev.legacy.model,
+                    "platform": dev.legacy.platform,
+                    "surveyed": dev.surveyed.surveyed,
                     **device_summary(s, len(dev.ports)), "ports": ports,
                     "aps": [{"name": a.name, "model": a.model, "mac": a.mac, "port": a.port,
                              "legacy_name": a.legacy_name} for a in dev.aps],

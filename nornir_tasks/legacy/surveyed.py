@@ -75,6 +75,8 @@ class Surveyed:
     facts: dict[str, Any] = field(default_factory=dict)
     neighbours: tuple[Neighbour, ...] = ()
     surveyed: str = ""  # UTC time of the survey run, ISO 8601
+    #: MAC addresses seen per port (the MAC table's dynamic entries)
+    macs: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def model(self) -> str:
@@ -89,6 +91,13 @@ def neighbours_from(rows: list[dict[str, Any]]) -> tuple[Neighbour, ...]:
         data["protocols"] = tuple(data.get("protocols", ()))
         out.append(Neighbour(**data))
     return tuple(out)
+
+
+def _macs(rows: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(str(row.get("port", "")), []).append(str(row.get("mac", "")))
+    return {p: tuple(sorted(set(m))) for p, m in out.items()}
 
 
 def read_survey(root: Path) -> list[Surveyed]:
@@ -111,7 +120,7 @@ def read_survey(root: Path) -> list[Surveyed]:
             config=cfg.read_text(encoding="utf-8", errors="replace"), source=str(cfg),
             facts=dict(data.get("facts", {})),
             neighbours=neighbours_from(list(data.get("neighbours", []))),
-            surveyed=str(data.get("surveyed", ""))))
+            surveyed=str(data.get("surveyed", "")), macs=_macs(data.get("macs", []))))
     if not out:
         raise UsageError(f"{root}: the survey holds no device with a config")
     return out

@@ -20,7 +20,7 @@ from nornir_tasks.live.secrets import MASK, mask_line
 
 #: lines that only frame the text (comments of the text itself, separators, the header)
 FRAMING = re.compile(r"^(?:!.*|end|exit|Building configuration\.\.\.|"
-                     r"Current configuration : \d+ bytes)?$")
+                     r"Current configuration : \d+ bytes|Running configuration:)?$")
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,44 @@ def read_running(task: Task) -> str:
 
 def push(task: Task, commands: list[str], read_timeout: float) -> str:
     netmiko = connection(task).device
-    return str(netmiko.send_config_set(commands, error_pattern=CONFIG_ERROR,
-                                       read_timeout=read_timeout))
+    out = []
+    for part in segments(commands):
+        names = [c.split()[1] for c in part if c.startswith("hostname ") and len(c.split()) > 1]
+        out.append(str(netmiko.send_config_set(part, error_pattern=CONFIG_ERROR,
+                                               read_timeout=read_timeout,
+                                               exit_config_mode=not names)))
+        if names:
+            # the prompt carries the host name: netmiko must look for the new one
+            netmiko.base_prompt = names[-1]
+            out.append(str(netmiko.exit_config_mode()))
+    return "".join(out)
+
+
+def segments(commands: list[str]) -> list[list[str]]:
+    """The commands as netmiko sends them: one line per element, a banner in a call of
+    its own.
+
+    A banner arrives as one command with its text inside; IOS takes the text line by line
+    until the delimiter comes back, and netmiko checks the echo line by line. netmiko
+    also sends a whole call slowly (by timing, about half a second a line) as soon as it
+    holds a banner, so the banner goes alone and the hundreds of other lines at speed.
+
+    >>> segments(["hostname a", "banner motd ^C\\nHei\\n^C", "ntp server 10.0.0.1"])
+    [['hostname a'], ['banner motd ^C', 'Hei', '^C'], ['ntp server 10.0.0.1']]
+    """
+    out: list[list[str]] = []
+    run: list[str] = []
+    for command in commands:
+        if command.startswith("banner ") or "\n" in command:
+            if run:
+                out.append(run)
+                run = []
+            out.append(command.split("\n"))
+        else:
+            run.append(command)
+    if run:
+        out.append(run)
+    return out
 
 
 def save(task: Task) -> None:

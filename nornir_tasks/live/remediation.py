@@ -94,7 +94,7 @@ class Plan:
                 raise SecretLineSkipped(" / ".join(path))
             return fill_secrets(original.strip(), store)
 
-        return self.commands(resolve)
+        return fix_banners(self.commands(resolve))
 
 
 def _emit(node: HConfig | HConfigChild, resolve: Callable[[HConfigChild], str | None]
@@ -144,7 +144,27 @@ def rollback_commands(current: str, target: str) -> list[str]:
     ['no ntp server 10.1.1.1']
     """
     rem = WorkflowRemediation(_hconfig(current), _hconfig(target)).remediation_config
-    return list(_emit(rem, lambda c: c.text))
+    return fix_banners(list(_emit(rem, lambda c: c.text)))
+
+
+def fix_banners(commands: list[str]) -> list[str]:
+    """Multi-line ``no banner`` commands made fit to send (see :meth:`PhasedChange.rollback`).
+
+    >>> fix_banners(["no banner motd ^C\\nOld\\n^C", "banner motd ^C\\nNew\\n^C"])
+    ['banner motd ^C\\nNew\\n^C']
+    >>> fix_banners(["no banner login ^C\\nOld\\n^C", "ntp server 10.0.0.1"])
+    ['no banner login', 'ntp server 10.0.0.1']
+    """
+    set_again = {" ".join(c.split()[:2]) for c in commands if c.startswith("banner ")}
+    out: list[str] = []
+    for c in commands:
+        if c.startswith("no banner ") and "\n" in c:
+            head = " ".join(c.split()[1:3])
+            if head in set_again:
+                continue
+            c = "no " + head
+        out.append(c)
+    return out
 
 
 def converged(current: str, target: str, masked: bool) -> list[str]:

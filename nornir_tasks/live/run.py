@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,11 @@ class LiveOptions:
     change_ref: str | None = None
     #: diff against this revision of the backups instead of reading the devices
     from_backups: str | None = None
+    #: devices left out (sites not yet migrated: the audit reports them as legacy)
+    exclude: frozenset[str] = frozenset()
+    #: with --sim: a device simulated under another name (a migrated legacy switch keeps
+    #: its surveyed name in the simulators)
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,13 +73,17 @@ class Context:
 
 def context(options: LiveOptions) -> Context:
     intent = load_intent(options.inventory)
-    hosts = config_hosts(intent, options.limit)
+    hosts = [h for h in config_hosts(intent, options.limit) if h not in options.exclude]
     if not hosts:
         raise UsageError(f"--limit {options.limit!r} selects no device that has a config")
     if options.from_backups:
         access = Access("", "", {})  # nothing is contacted
     elif options.sim:
         access = sim_access(options.sim_dir)
+        extra = {h: access.targets[legacy] for h, legacy in options.aliases.items()
+                 if h not in access.targets and legacy in access.targets}
+        if extra:
+            access = Access(access.username, access.password, {**access.targets, **extra})
     else:
         access = device_access(intent, hosts)
     return Context(intent, hosts, access, options)

@@ -33,6 +33,11 @@ def _cmd_start(args: argparse.Namespace) -> int:
     if args.processes is not None and args.processes < 1:
         raise UsageError("--processes must be at least 1")
     t0 = time.monotonic()
+    if args.legacy is not None:
+        from nornir_tasks.sim.legacy_world import load_world
+
+        state = start(load_world(args.legacy), args.sim_dir, processes=args.processes)
+        return _started(args, state, t0)
     intent = load_intent(args.inventory)
     hosts = config_hosts(intent, args.limit)
     if not hosts:
@@ -46,6 +51,10 @@ def _cmd_start(args: argparse.Namespace) -> int:
             model=dev.model, serial=_serial(host),
             software=intent.device_models[dev.model].software or "17.9.4a")
     state = start(devices, args.sim_dir, processes=args.processes)
+    return _started(args, state, t0)
+
+
+def _started(args: argparse.Namespace, state: Any, t0: float) -> int:
     ports = [h["port"] for h in state.hosts.values()]
     summary: dict[str, Any] = {
         "devices": len(state.hosts), "processes": len(state.pids),
@@ -100,6 +109,9 @@ def register(sub: Any) -> None:
     q.add_argument("--inventory", "-i", type=Path, default=Path("inventory"),
                    help="inventory directory (default: %(default)s)")
     q.add_argument("--limit", "-l", metavar="EXPR", help="Ansible-style host pattern")
+    q.add_argument("--legacy", type=Path, metavar="WORLD.yml", default=None,
+                   help="simulate the legacy IOS classic / ArubaOS-Switch devices of a world "
+                        "file instead of the inventory's devices")
     q.add_argument("--processes", type=int, default=None,
                    help="worker processes (default: one per 40 devices, at most one per CPU)")
     common(q)

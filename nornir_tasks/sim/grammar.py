@@ -75,6 +75,8 @@ OPENERS: tuple[Opener, ...] = (
     _op("global", r"^parameter-map type \S+ \S+$", "param-map", "config-params-parameter-map"),
     _op("global", r"^ip sla \d+$", "ip-sla", "config-ip-sla"),
     _op("global", r"^track \d+ .+$", "track", "config-track"),
+    # `monitoring` under it; a legacy switch being migrated meets it as a new line
+    _op("global", r"^transceiver type all$", "xcvr", "config-xcvr-type"),
 )
 
 ACL_KINDS = frozenset({"std-nacl", "ext-nacl"})

@@ -230,10 +230,10 @@ def _worker(state_dir: Path, index: int, key_path: Path) -> None:
     import paramiko
 
     from nornir_tasks.sim.server import SimServer
-    from nornir_tasks.sim.shell import Device
+    from nornir_tasks.sim.shell import make_device
 
     specs = json.loads((state_dir / f"worker-{index}.json").read_text())
-    devices = [Device(SimDevice(**s), state_dir) for s in specs]
+    devices = [make_device(SimDevice(**s), state_dir) for s in specs]
     server = SimServer(devices, USERNAME, os.environ.pop("FELLESNETT_SIM_PASSWORD"),
                        paramiko.RSAKey.from_private_key_file(str(key_path)))
     signal.signal(signal.SIGTERM, lambda *_: server.stop())

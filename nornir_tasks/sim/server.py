@@ -17,7 +17,7 @@ import time
 import paramiko  # type: ignore[import-untyped]
 
 from nornir_tasks.sim import faults
-from nornir_tasks.sim.shell import CliSession, Device, DropConnection, Hang
+from nornir_tasks.sim.shell import CliSession, Device, DropConnection, Hang, new_session
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
@@ -104,7 +104,7 @@ class SimServer:
             if chan is None:
                 return
             iface.shell.wait(10)
-            if _run_session(chan, CliSession(device)):
+            if _run_session(chan, new_session(device)):
                 # a polite end (`exit`): let the client close first, as IOS does, so it
                 # does not see a reset
                 chan.send_exit_status(0)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nornir_tasks.sim import faults
-from nornir_tasks.sim.engine import INVALID, ConfigEngine, ConfigSession
+from nornir_tasks.sim.engine import INVALID, ConfigEngine, ConfigSession, learn, parse
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,15 @@ class SimDevice:
 
     hostname: str
     config: str
-    flavour: str = "ios-xe"  # or "c9800"
+    flavour: str = "ios-xe"  # or "c9800", "ios-classic", "aruba-os-switch"
     model: str = "C9300-48P"
     serial: str = "FOC0000X0AA"
     #: the release `show version` reports (the inventory's `device_models[model].software`);
     #: the fault plan's ``software`` key overrides it for one device
     software: str = "17.9.4a"
+    #: what is plugged in (legacy personalities): ``neighbours``, ``macs``, ``arp``,
+    #: ``vlan_names``, ``up``; plain data, since workers get it as JSON
+    world: dict[str, Any] = field(default_factory=dict)
 
 
 class DropConnection(Exception):  # noqa: N818 - a signal, not an error
@@ -277,6 +280,32 @@ class CliSession:
                        + (f"  Internet address is {addr}/24\n" if addr != "unassigned" else "")
                        + "  MTU 1500 bytes, BW 1000000 Kbit/sec, DLY 10 usec,\n")
         return "".join(out)
+
+
+def make_device(spec: SimDevice, state_dir: Path | None = None) -> Device:
+    """The simulated box for ``spec``: ArubaOS-Switch keeps a config engine of its own."""
+    if spec.flavour == "aruba-os-switch":
+        from nornir_tasks.sim.procurve import ProCurveDevice
+
+        return ProCurveDevice(spec, state_dir)
+    device = Device(spec, state_dir)
+    for path in spec.world.get("vocabulary", ()):
+        # commands IOS knows that this config has not shown the engine (legacy_world.py)
+        learn(device.engine.vocab, parse(Path(path).read_text()))
+    return device
+
+
+def new_session(device: Device) -> CliSession:
+    """One SSH session on ``device``, in the personality of its flavour."""
+    if device.spec.flavour == "ios-classic":
+        from nornir_tasks.sim.legacy_ios import LegacyIosSession
+
+        return LegacyIosSession(device)
+    if device.spec.flavour == "aruba-os-switch":
+        from nornir_tasks.sim.procurve import ProCurveSession
+
+        return ProCurveSession(device)
+    return CliSession(device)
 
 
 class FellesnettShell:

@@ -1,0 +1,1 @@
+"""Migrating a legacy switch in place to its intended config, in reviewable phases."""
